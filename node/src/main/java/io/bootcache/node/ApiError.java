@@ -1,0 +1,24 @@
+package io.bootcache.node;
+
+import io.vertx.grpc.common.GrpcStatus;
+
+/** A request the node refuses, with the gRPC status and a message that says what was wrong. */
+public final class ApiError extends RuntimeException {
+  private final GrpcStatus status;
+
+  public ApiError(GrpcStatus status, String message) {
+    super(message, null, false, false);
+    this.status = status;
+  }
+
+  public GrpcStatus status() { return status; }
+
+  public static ApiError invalid(String message) { return new ApiError(GrpcStatus.INVALID_ARGUMENT, message); }
+  public static ApiError notFound(String message) { return new ApiError(GrpcStatus.NOT_FOUND, message); }
+  public static ApiError outOfRange(String message) { return new ApiError(GrpcStatus.OUT_OF_RANGE, message); }
+  public static ApiError alreadyExists(String message) { return new ApiError(GrpcStatus.ALREADY_EXISTS, message); }
+  public static ApiError failedPrecondition(String message) { return new ApiError(GrpcStatus.FAILED_PRECONDITION, message); }
+  public static ApiError permissionDenied(String message) { return new ApiError(GrpcStatus.PERMISSION_DENIED, message); }
+  public static ApiError unavailable(String message) { return new ApiError(GrpcStatus.UNAVAILABLE, message); }
+  public static ApiError exhausted(String message) { return new ApiError(GrpcStatus.RESOURCE_EXHAUSTED, message); }
+}

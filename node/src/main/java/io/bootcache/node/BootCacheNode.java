@@ -1,0 +1,161 @@
+package io.bootcache.node;
+
+import com.codahale.metrics.MetricRegistry;
+import com.codahale.metrics.SharedMetricRegistries;
+import io.bootcache.node.admin.AdminServer;
+import io.bootcache.node.backend.Backend;
+import io.bootcache.node.backend.RateLimiter;
+import io.bootcache.node.catalog.Catalog;
+import io.bootcache.node.catalog.MetadataFiles;
+import io.bootcache.node.cluster.IgniteStarter;
+import io.bootcache.node.grpc.GrpcApi;
+import io.bootcache.node.read.BlockMaps;
+import io.bootcache.node.read.BlockReader;
+import io.bootcache.node.read.BlockStore;
+import io.bootcache.node.read.Loader;
+import io.bootcache.node.record.ProfileStore;
+import io.bootcache.node.record.Sessions;
+import io.bootcache.node.record.WriteApplier;
+import io.bootcache.v1.BootCacheGrpcService;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.dropwizard.DropwizardMetricsOptions;
+import io.vertx.grpc.health.HealthService;
+import io.vertx.grpc.reflection.ReflectionService;
+import io.vertx.grpc.server.GrpcServer;
+import io.vertx.grpc.server.GrpcServerOptions;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.ignite.Ignite;
+
+/**
+ * A running node: the embedded Ignite server, the gRPC service and the HTTP admin endpoint.
+ * {@link #start(NodeConfig)} returns once it serves; {@link #close()} stops it.
+ */
+public final class BootCacheNode implements AutoCloseable {
+  private final NodeConfig config;
+  private final Vertx vertx;
+  private final Ignite ignite;
+  private final NodeServices services;
+  private final HttpServer grpcServer;
+  private final AdminServer admin;
+
+  private BootCacheNode(NodeConfig config, Vertx vertx, Ignite ignite, NodeServices services, HttpServer grpcServer,
+      AdminServer admin) {
+    this.config = config;
+    this.vertx = vertx;
+    this.ignite = ignite;
+    this.services = services;
+    this.grpcServer = grpcServer;
+    this.admin = admin;
+  }
+
+  public static BootCacheNode start(NodeConfig config) {
+    try {
+      Files.createDirectories(config.dataDir());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create the data directory " + config.dataDir(), e);
+    }
+    String registryName = "bootcache-" + config.nodeName();
+    MetricRegistry registry = SharedMetricRegistries.getOrCreate(registryName);
+    Vertx vertx = Vertx.vertx(new VertxOptions().setMetricsOptions(
+        new DropwizardMetricsOptions().setEnabled(true).setRegistryName(registryName)));
+    Ignite ignite = null;
+    try {
+      ignite = IgniteStarter.start(config);
+      NodeServices services = wire(config, ignite, new NodeMetrics(registry));
+      NodeServices.register(services);
+      services.catalog().restore();
+      services.profiles().restore();
+
+      GrpcApi api = new GrpcApi(vertx, services);
+      GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions()
+          // a fetch answer carries up to maxRequestBytes plus two blocks and the hashes; writes carry data
+          .setMaxMessageSize(config.maxRequestBytes() + 2 * 1024 * 1024));
+      grpc.addService(api);
+      Ignite started = ignite;
+      grpc.addService(HealthService.create(vertx)
+          .register(BootCacheGrpcService.SERVICE_NAME, () -> io.vertx.core.Future.succeededFuture(started.cluster().active())));
+      grpc.addService(ReflectionService.v1());
+      HttpServer http = vertx.createHttpServer(new HttpServerOptions()
+              .setHost(config.bindHost()).setPort(config.grpcPort())
+              .setInitialSettings(new io.vertx.core.http.Http2Settings().setMaxConcurrentStreams(1024)))
+          .requestHandler(grpc);
+      http.listen().await(30, TimeUnit.SECONDS);
+      AdminServer admin = AdminServer.start(vertx, config, services, api);
+      return new BootCacheNode(config, vertx, ignite, services, http, admin);
+    } catch (Exception e) {
+      if (ignite != null) {
+        NodeServices.unregister(ignite.name());
+        ignite.close();
+      }
+      vertx.close();
+      SharedMetricRegistries.remove(registryName);
+      if (e instanceof RuntimeException re) throw re;
+      throw new IllegalStateException("node " + config.nodeName() + " failed to start: " + e, e);
+    }
+  }
+
+  private static NodeServices wire(NodeConfig config, Ignite ignite, NodeMetrics metrics) {
+    AtomicInteger threads = new AtomicInteger();
+    ExecutorService workers = Executors.newFixedThreadPool(Math.max(8, 4 * Runtime.getRuntime().availableProcessors()), r -> {
+      Thread t = new Thread(r, "bootcache-worker-" + config.nodeName() + "-" + threads.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+    MetadataFiles files = new MetadataFiles(config.dataDir());
+    Catalog catalog = new Catalog(ignite, files);
+    BlockMaps maps = new BlockMaps(ignite, config.stripeBlocks());
+    BlockStore store = new BlockStore(ignite);
+    Backend backend = new Backend(new RateLimiter(config.backendIops(), config.backendBytesPerSecond()),
+        config.backendLatency(), metrics);
+    Loader loader = new Loader(catalog, maps, store, backend, metrics);
+    BlockReader reader = new BlockReader(ignite, maps, store, loader, backend, metrics);
+    Sessions sessions = new Sessions(ignite, config.bootWindow());
+    ProfileStore profiles = new ProfileStore(ignite, files);
+    WriteApplier writes = new WriteApplier(ignite, catalog, maps, store, reader, metrics, config.metaRegionBytes());
+    return new NodeServices(config, ignite, metrics, catalog, maps, store, backend, loader, reader, sessions, profiles,
+        writes, workers);
+  }
+
+  public NodeConfig config() { return config; }
+  public String nodeName() { return config.nodeName(); }
+  public int grpcPort() { return grpcServer.actualPort(); }
+  public int adminPort() { return admin.port(); }
+  /** "host:port" of the gRPC service. */
+  public String grpcAddress() { return config.bindHost() + ":" + grpcPort(); }
+  /** "host:port" of Ignite discovery, for other nodes' seeds. */
+  public String discoveryAddress() {
+    return config.bindHost() + ":" + ((org.apache.ignite.spi.discovery.tcp.TcpDiscoverySpi)
+        ignite.configuration().getDiscoverySpi()).getLocalPort();
+  }
+  public Ignite ignite() { return ignite; }
+  public NodeServices services() { return services; }
+
+  @Override
+  public void close() {
+    try {
+      grpcServer.close().await(10, TimeUnit.SECONDS);
+    } catch (Exception ignored) {
+      // closing anyway
+    }
+    admin.close();
+    NodeServices.unregister(ignite.name());
+    services.workers().shutdownNow();
+    ignite.close();
+    services.backend().close();
+    try {
+      vertx.close().await(10, TimeUnit.SECONDS);
+    } catch (Exception ignored) {
+      // closing anyway
+    }
+    SharedMetricRegistries.remove("bootcache-" + config.nodeName());
+  }
+}

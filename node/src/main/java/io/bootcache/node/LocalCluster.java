@@ -1,0 +1,123 @@
+package io.bootcache.node;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.UnaryOperator;
+
+/**
+ * Several real nodes in this JVM forming one cluster on 127.0.0.1: for the simulator's default
+ * cluster and for tests. Each cluster takes a random free port range for Ignite, so clusters
+ * started at the same time (parallel test runs) never join each other; gRPC and admin ports are
+ * picked free.
+ */
+public final class LocalCluster implements AutoCloseable {
+  private final List<BootCacheNode> nodes;
+
+  private LocalCluster(List<BootCacheNode> nodes) {
+    this.nodes = nodes;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  public List<BootCacheNode> nodes() {
+    return Collections.unmodifiableList(nodes);
+  }
+
+  public BootCacheNode node(int i) {
+    return nodes.get(i);
+  }
+
+  public List<String> grpcAddresses() {
+    List<String> out = new ArrayList<>();
+    for (BootCacheNode n : nodes) out.add(n.grpcAddress());
+    return out;
+  }
+
+  @Override
+  public void close() {
+    for (int i = nodes.size() - 1; i >= 0; i--) nodes.get(i).close();
+    nodes.clear();
+  }
+
+  public static final class Builder {
+    private int nodes = 1;
+    private Path dataDir;
+    private UnaryOperator<NodeConfig.Builder> configure = b -> b;
+
+    private Builder() {}
+
+    public Builder nodes(int n) {
+      if (n < 1) throw new IllegalArgumentException("a cluster has at least one node, got " + n);
+      nodes = n;
+      return this;
+    }
+
+    /** Each node keeps its data under dataDir/node-i. */
+    public Builder dataDir(Path dir) {
+      dataDir = dir;
+      return this;
+    }
+
+    /** Settings every node gets (regions, backups, backend limits, boot window...). */
+    public Builder configure(UnaryOperator<NodeConfig.Builder> settings) {
+      configure = settings;
+      return this;
+    }
+
+    public LocalCluster start() {
+      if (dataDir == null) throw new IllegalStateException("LocalCluster needs a dataDir");
+      int range = nodes + 2;
+      int base = freeRange(2 * range);
+      List<BootCacheNode> started = new ArrayList<>();
+      try {
+        for (int i = 0; i < nodes; i++) {
+          NodeConfig.Builder b = NodeConfig.builder()
+              .blocksRegionBytes(64 * NodeConfig.MIB)
+              .metaRegionBytes(48 * NodeConfig.MIB);
+          b = configure.apply(b)
+              .nodeName("local-" + base + "-" + i)
+              .bindHost("127.0.0.1")
+              .grpcPort(0)
+              .adminPort(0)
+              .discoveryPort(base)
+              .discoveryPortRange(range)
+              .communicationPort(base + range)
+              .dataDir(dataDir.resolve("node-" + i));
+          started.add(BootCacheNode.start(b.build()));
+        }
+      } catch (RuntimeException e) {
+        for (BootCacheNode n : started) n.close();
+        throw e;
+      }
+      return new LocalCluster(started);
+    }
+
+    /** A random run of free ports on the loopback address. */
+    private static int freeRange(int length) {
+      for (int attempt = 0; attempt < 200; attempt++) {
+        int base = ThreadLocalRandom.current().nextInt(20_000, 45_000);
+        if (allFree(base, length)) return base;
+      }
+      throw new IllegalStateException("no free run of " + length + " ports found on 127.0.0.1");
+    }
+
+    private static boolean allFree(int base, int length) {
+      for (int p = base; p < base + length; p++) {
+        try (ServerSocket s = new ServerSocket(p, 1, InetAddress.getLoopbackAddress())) {
+          s.setReuseAddress(true);
+        } catch (IOException e) {
+          return false;
+        }
+      }
+      return true;
+    }
+  }
+}

@@ -1,0 +1,171 @@
+package io.bootcache.node;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code java -jar bootcache-node.jar}: runs a node. With no arguments, a working one-node cluster
+ * on 127.0.0.1. Every option can also come from an environment variable (BOOTCACHE_ and the
+ * option's name, e.g. BOOTCACHE_GRPC_PORT) or a properties file given with --config (key: the
+ * option's name, e.g. grpc-port=7400); a flag beats the environment, which beats the file.
+ */
+@Command(name = "bootcache-node", mixinStandardHelpOptions = true, version = "bootcache-node 0.1.0",
+    sortOptions = false, usageHelpAutoWidth = true,
+    description = "Runs a bootcache node: an embedded Apache Ignite server holding the cluster's boot-data cache, "
+        + "served over gRPC, with an HTTP admin endpoint (/health, /metrics, /images).")
+public final class Main implements Callable<Integer> {
+  @Option(names = "--config", paramLabel = "FILE", description = "A properties file of options (key = option name).")
+  Path configFile;
+  @Option(names = "--name", description = "Node name, unique in the cluster (default: bootcache-<pid>).")
+  String name;
+  @Option(names = "--bind", defaultValue = "127.0.0.1", description = "Address to bind and advertise (default: ${DEFAULT-VALUE}).")
+  String bind;
+  @Option(names = "--grpc-port", defaultValue = "" + NodeConfig.DEFAULT_GRPC_PORT, description = "gRPC port (default: ${DEFAULT-VALUE}).")
+  int grpcPort;
+  @Option(names = "--admin-port", defaultValue = "" + NodeConfig.DEFAULT_ADMIN_PORT, description = "HTTP admin port (default: ${DEFAULT-VALUE}).")
+  int adminPort;
+  @Option(names = "--discovery-port", defaultValue = "" + NodeConfig.DEFAULT_DISCOVERY_PORT,
+      description = "First Ignite discovery port; the node takes the first free of ten (default: ${DEFAULT-VALUE}).")
+  int discoveryPort;
+  @Option(names = "--communication-port", defaultValue = "" + NodeConfig.DEFAULT_COMMUNICATION_PORT,
+      description = "First Ignite communication port (default: ${DEFAULT-VALUE}).")
+  int communicationPort;
+  @Option(names = "--seed", split = ",", paramLabel = "HOST[:PORT]",
+      description = "Discovery address of a node to join; repeat or comma-separate. Port default 47500..47509.")
+  List<String> seeds = new ArrayList<>();
+  @Option(names = "--data-dir", defaultValue = "bootcache-data", description = "Metadata and boot profiles (default: ${DEFAULT-VALUE}).")
+  Path dataDir;
+  @Option(names = "--memory", defaultValue = "256m", description = "Cap of the cached-blocks region, e.g. 256m, 4g (default: ${DEFAULT-VALUE}).")
+  String memory;
+  @Option(names = "--meta-memory", defaultValue = "128m", description = "Cap of the metadata region (default: ${DEFAULT-VALUE}).")
+  String metaMemory;
+  @Option(names = "--backups", defaultValue = "1", description = "Backup copies of each cached entry (default: ${DEFAULT-VALUE}).")
+  int backups;
+  @Option(names = "--backend-iops", defaultValue = "0", description = "Backend reads per second this node may issue; 0 = unlimited.")
+  long backendIops;
+  @Option(names = "--backend-bandwidth", defaultValue = "0", description = "Backend bytes per second, e.g. 100m; 0 = unlimited.")
+  String backendBandwidth;
+  @Option(names = "--boot-window", defaultValue = "5m", description = "How long a boot session stays open, e.g. 300s, 5m (default: ${DEFAULT-VALUE}).")
+  String bootWindow;
+  @Option(names = "--max-request", defaultValue = "4m", description = "Largest range one fetch may ask for (default: ${DEFAULT-VALUE}).")
+  String maxRequest;
+  @Option(names = "--trust-recorded-reads", defaultValue = "false",
+      description = "Let read data sent by recorders fill the cache (only when every recorder is trusted).")
+  boolean trustRecordedReads;
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  static int run(String... args) {
+    CommandLine cmd = new CommandLine(new Main());
+    cmd.setDefaultValueProvider(new EnvironmentAndFile(configFileOf(args)));
+    return cmd.execute(args);
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    NodeConfig.Builder b = NodeConfig.builder()
+        .bindHost(bind).grpcPort(grpcPort).adminPort(adminPort)
+        .discoveryPort(discoveryPort).communicationPort(communicationPort)
+        .seeds(seeds).dataDir(dataDir)
+        .blocksRegionBytes(bytes(memory)).metaRegionBytes(bytes(metaMemory)).backups(backups)
+        .backendIops(backendIops).backendBytesPerSecond(bytes(backendBandwidth))
+        .bootWindow(duration(bootWindow)).maxRequestBytes(bytes(maxRequest))
+        .trustRecordedReads(trustRecordedReads);
+    if (name != null) b.nodeName(name);
+    NodeConfig config = b.build();
+    BootCacheNode node = BootCacheNode.start(config);
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      node.close();
+      stopped.countDown();
+    }, "bootcache-shutdown"));
+    System.out.printf("bootcache node %s up: gRPC %s, admin http://%s:%d/, discovery %s, %d node(s) in the cluster%n",
+        config.nodeName(), node.grpcAddress(), config.bindHost(), node.adminPort(), node.discoveryAddress(),
+        node.ignite().cluster().forServers().nodes().size());
+    System.out.println("  " + config);
+    stopped.await();
+    return 0;
+  }
+
+  /** Parses 4096, 512k, 256m, 4g (powers of 1024). */
+  static long bytes(String s) {
+    String v = s.trim().toLowerCase(Locale.ROOT);
+    long unit = 1;
+    char last = v.isEmpty() ? ' ' : v.charAt(v.length() - 1);
+    switch (last) {
+      case 'k' -> unit = 1L << 10;
+      case 'm' -> unit = 1L << 20;
+      case 'g' -> unit = 1L << 30;
+      case 't' -> unit = 1L << 40;
+      default -> { }
+    }
+    String digits = unit == 1 ? v : v.substring(0, v.length() - 1);
+    try {
+      return Math.multiplyExact(Long.parseLong(digits), unit);
+    } catch (NumberFormatException | ArithmeticException e) {
+      throw new CommandLine.TypeConversionException("'" + s + "' is not a size like 4096, 512k, 256m or 4g");
+    }
+  }
+
+  /** Parses 250ms, 30s, 5m, 1h, or plain seconds. */
+  static Duration duration(String s) {
+    String v = s.trim().toLowerCase(Locale.ROOT);
+    try {
+      if (v.endsWith("ms")) return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
+      if (v.endsWith("s")) return Duration.ofSeconds(Long.parseLong(v.substring(0, v.length() - 1)));
+      if (v.endsWith("m")) return Duration.ofMinutes(Long.parseLong(v.substring(0, v.length() - 1)));
+      if (v.endsWith("h")) return Duration.ofHours(Long.parseLong(v.substring(0, v.length() - 1)));
+      return Duration.ofSeconds(Long.parseLong(v));
+    } catch (NumberFormatException e) {
+      throw new CommandLine.TypeConversionException("'" + s + "' is not a duration like 250ms, 30s, 5m or 1h");
+    }
+  }
+
+  private static Path configFileOf(String[] args) {
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--config") && i + 1 < args.length) return Path.of(args[i + 1]);
+      if (args[i].startsWith("--config=")) return Path.of(args[i].substring("--config=".length()));
+    }
+    String env = System.getenv("BOOTCACHE_CONFIG");
+    return env == null ? null : Path.of(env);
+  }
+
+  /** Defaults from BOOTCACHE_* environment variables, then from the config file. */
+  static final class EnvironmentAndFile implements CommandLine.IDefaultValueProvider {
+    private final Properties file = new Properties();
+
+    EnvironmentAndFile(Path configFile) {
+      if (configFile == null) return;
+      try (InputStream in = Files.newInputStream(configFile)) {
+        file.load(in);
+      } catch (IOException e) {
+        throw new CommandLine.InitializationException("cannot read the config file " + configFile + ": " + e.getMessage());
+      }
+    }
+
+    @Override
+    public String defaultValue(ArgSpec arg) {
+      if (!(arg instanceof OptionSpec option)) return null;
+      String key = option.longestName().replaceFirst("^--", "");
+      String env = System.getenv("BOOTCACHE_" + key.toUpperCase(Locale.ROOT).replace('-', '_'));
+      if (env != null) return env;
+      return file.getProperty(key);
+    }
+  }
+}

@@ -1,0 +1,211 @@
+package io.bootcache.node;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Everything a node can be told, immutable. Build one with {@link #builder()}; every setting has a
+ * default that runs a working one-node cluster on 127.0.0.1.
+ */
+public final class NodeConfig {
+  public static final int DEFAULT_GRPC_PORT = 7400;
+  public static final int DEFAULT_ADMIN_PORT = 7401;
+  public static final int DEFAULT_DISCOVERY_PORT = 47500;
+  public static final int DEFAULT_COMMUNICATION_PORT = 47100;
+  public static final long MIB = 1024L * 1024;
+
+  private final String nodeName;
+  private final String bindHost;
+  private final int grpcPort;
+  private final int adminPort;
+  private final int discoveryPort;
+  private final int discoveryPortRange;
+  private final int communicationPort;
+  private final List<String> seeds;
+  private final Path dataDir;
+  private final long blocksRegionBytes;
+  private final long metaRegionBytes;
+  private final int backups;
+  private final long backendIops;
+  private final long backendBytesPerSecond;
+  private final Duration backendLatency;
+  private final Duration bootWindow;
+  private final long maxRequestBytes;
+  private final boolean trustRecordedReads;
+  private final int stripeBlocks;
+
+  private NodeConfig(Builder b) {
+    this.nodeName = b.nodeName;
+    this.bindHost = b.bindHost;
+    this.grpcPort = b.grpcPort;
+    this.adminPort = b.adminPort;
+    this.discoveryPort = b.discoveryPort;
+    this.discoveryPortRange = b.discoveryPortRange;
+    this.communicationPort = b.communicationPort;
+    this.seeds = List.copyOf(b.seeds);
+    this.dataDir = b.dataDir;
+    this.blocksRegionBytes = b.blocksRegionBytes;
+    this.metaRegionBytes = b.metaRegionBytes;
+    this.backups = b.backups;
+    this.backendIops = b.backendIops;
+    this.backendBytesPerSecond = b.backendBytesPerSecond;
+    this.backendLatency = b.backendLatency;
+    this.bootWindow = b.bootWindow;
+    this.maxRequestBytes = b.maxRequestBytes;
+    this.trustRecordedReads = b.trustRecordedReads;
+    this.stripeBlocks = b.stripeBlocks;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A builder holding this config's settings, to change a few. */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.nodeName = nodeName;
+    b.bindHost = bindHost;
+    b.grpcPort = grpcPort;
+    b.adminPort = adminPort;
+    b.discoveryPort = discoveryPort;
+    b.discoveryPortRange = discoveryPortRange;
+    b.communicationPort = communicationPort;
+    b.seeds = seeds;
+    b.dataDir = dataDir;
+    b.blocksRegionBytes = blocksRegionBytes;
+    b.metaRegionBytes = metaRegionBytes;
+    b.backups = backups;
+    b.backendIops = backendIops;
+    b.backendBytesPerSecond = backendBytesPerSecond;
+    b.backendLatency = backendLatency;
+    b.bootWindow = bootWindow;
+    b.maxRequestBytes = maxRequestBytes;
+    b.trustRecordedReads = trustRecordedReads;
+    b.stripeBlocks = stripeBlocks;
+    return b;
+  }
+
+  /** Unique within the cluster; also the Ignite instance name. */
+  public String nodeName() { return nodeName; }
+  /** The address gRPC, admin HTTP and Ignite bind to and advertise. */
+  public String bindHost() { return bindHost; }
+  /** 0 picks a free port; {@link BootCacheNode#grpcPort()} tells which. */
+  public int grpcPort() { return grpcPort; }
+  /** 0 picks a free port; {@link BootCacheNode#adminPort()} tells which. */
+  public int adminPort() { return adminPort; }
+  /** Ignite discovery: this node listens on the first free port of [port, port + range). */
+  public int discoveryPort() { return discoveryPort; }
+  public int discoveryPortRange() { return discoveryPortRange; }
+  public int communicationPort() { return communicationPort; }
+  /** Discovery addresses ("host" or "host:port" or "host:port..port") of nodes to join. */
+  public List<String> seeds() { return seeds; }
+  /** Where the node keeps its metadata and boot profiles (Ignite native persistence for them). */
+  public Path dataDir() { return dataDir; }
+  /** Hard cap of the data region holding cached block bytes on this node; pages are evicted past it. */
+  public long blocksRegionBytes() { return blocksRegionBytes; }
+  /** Cap of the region holding block maps, sessions and profiles. */
+  public long metaRegionBytes() { return metaRegionBytes; }
+  public int backups() { return backups; }
+  /** Backend read operations per second this node may issue; 0: unlimited. */
+  public long backendIops() { return backendIops; }
+  /** Backend bytes per second this node may read; 0: unlimited. */
+  public long backendBytesPerSecond() { return backendBytesPerSecond; }
+  /** Added to every backend read: models slow shared storage in the simulator; zero in production. */
+  public Duration backendLatency() { return backendLatency; }
+  /** How long a boot session stays open at most. */
+  public Duration bootWindow() { return bootWindow; }
+  /** The largest range one fetch may ask for. */
+  public long maxRequestBytes() { return maxRequestBytes; }
+  /** Whether read data sent by recorders may fill the cache (only for trusted recorders). */
+  public boolean trustRecordedReads() { return trustRecordedReads; }
+  /** Consecutive blocks of one layer kept on one node, so a range read is one hop per stripe. */
+  public int stripeBlocks() { return stripeBlocks; }
+
+  @Override
+  public String toString() {
+    return "NodeConfig{name=" + nodeName + ", bind=" + bindHost + ", grpc=" + grpcPort + ", admin=" + adminPort
+        + ", discovery=" + discoveryPort + "+" + discoveryPortRange + ", communication=" + communicationPort
+        + ", seeds=" + seeds + ", dataDir=" + dataDir + ", blocksRegion=" + blocksRegionBytes / MIB + "MiB"
+        + ", metaRegion=" + metaRegionBytes / MIB + "MiB, backups=" + backups + ", backendIops=" + backendIops
+        + ", backendBytesPerSecond=" + backendBytesPerSecond + ", backendLatency=" + backendLatency + ", bootWindow=" + bootWindow
+        + ", maxRequestBytes=" + maxRequestBytes + ", trustRecordedReads=" + trustRecordedReads + "}";
+  }
+
+  public static final class Builder {
+    private String nodeName = "bootcache-" + ProcessHandle.current().pid();
+    private String bindHost = "127.0.0.1";
+    private int grpcPort = DEFAULT_GRPC_PORT;
+    private int adminPort = DEFAULT_ADMIN_PORT;
+    private int discoveryPort = DEFAULT_DISCOVERY_PORT;
+    private int discoveryPortRange = 10;
+    private int communicationPort = DEFAULT_COMMUNICATION_PORT;
+    private List<String> seeds = List.of();
+    private Path dataDir = Path.of("bootcache-data");
+    private long blocksRegionBytes = 256 * MIB;
+    private long metaRegionBytes = 128 * MIB;
+    private int backups = 1;
+    private long backendIops = 0;
+    private long backendBytesPerSecond = 0;
+    private Duration backendLatency = Duration.ZERO;
+    private Duration bootWindow = Duration.ofMinutes(5);
+    private long maxRequestBytes = 4 * MIB;
+    private boolean trustRecordedReads = false;
+    private int stripeBlocks = 64;
+
+    private Builder() {}
+
+    public Builder nodeName(String v) { nodeName = Objects.requireNonNull(v); return this; }
+    public Builder bindHost(String v) { bindHost = Objects.requireNonNull(v); return this; }
+    public Builder grpcPort(int v) { grpcPort = port(v, "grpcPort"); return this; }
+    public Builder adminPort(int v) { adminPort = port(v, "adminPort"); return this; }
+    public Builder discoveryPort(int v) { discoveryPort = port(v, "discoveryPort"); return this; }
+    public Builder discoveryPortRange(int v) { discoveryPortRange = positive(v, "discoveryPortRange"); return this; }
+    public Builder communicationPort(int v) { communicationPort = port(v, "communicationPort"); return this; }
+    public Builder seeds(List<String> v) { seeds = List.copyOf(v); return this; }
+    public Builder dataDir(Path v) { dataDir = Objects.requireNonNull(v); return this; }
+    public Builder blocksRegionBytes(long v) { blocksRegionBytes = atLeast(v, 16 * MIB, "blocksRegionBytes"); return this; }
+    public Builder metaRegionBytes(long v) { metaRegionBytes = atLeast(v, 32 * MIB, "metaRegionBytes"); return this; }
+    public Builder backups(int v) { backups = atLeast(v, 0, "backups"); return this; }
+    public Builder backendIops(long v) { backendIops = atLeast(v, 0, "backendIops"); return this; }
+    public Builder backendBytesPerSecond(long v) { backendBytesPerSecond = atLeast(v, 0, "backendBytesPerSecond"); return this; }
+    public Builder backendLatency(Duration v) {
+      if (v.isNegative()) throw new IllegalArgumentException("backendLatency must not be negative, got " + v);
+      backendLatency = v;
+      return this;
+    }
+    public Builder bootWindow(Duration v) {
+      if (v.isNegative() || v.isZero()) throw new IllegalArgumentException("bootWindow must be positive, got " + v);
+      bootWindow = v;
+      return this;
+    }
+    public Builder maxRequestBytes(long v) { maxRequestBytes = atLeast(v, 4096, "maxRequestBytes"); return this; }
+    public Builder trustRecordedReads(boolean v) { trustRecordedReads = v; return this; }
+    public Builder stripeBlocks(int v) { stripeBlocks = positive(v, "stripeBlocks"); return this; }
+
+    public NodeConfig build() {
+      return new NodeConfig(this);
+    }
+
+    private static int port(int v, String name) {
+      if (v < 0 || v > 65535) throw new IllegalArgumentException(name + " must be 0..65535, got " + v);
+      return v;
+    }
+
+    private static int positive(int v, String name) {
+      if (v <= 0) throw new IllegalArgumentException(name + " must be positive, got " + v);
+      return v;
+    }
+
+    private static long atLeast(long v, long min, String name) {
+      if (v < min) throw new IllegalArgumentException(name + " must be at least " + min + ", got " + v);
+      return v;
+    }
+
+    private static int atLeast(int v, int min, String name) {
+      if (v < min) throw new IllegalArgumentException(name + " must be at least " + min + ", got " + v);
+      return v;
+    }
+  }
+}

@@ -1,0 +1,48 @@
+package io.bootcache.node;
+
+import com.codahale.metrics.Counter;
+import com.codahale.metrics.Meter;
+import com.codahale.metrics.MetricRegistry;
+import com.codahale.metrics.Timer;
+
+/** The node's named counters, in the Dropwizard registry that /metrics exports. */
+public final class NodeMetrics {
+  private final MetricRegistry registry;
+  public final Timer fetchLatency;
+  public final Meter fetches;
+  public final Counter blockHits;
+  public final Counter blockMisses;
+  public final Meter backendReads;
+  public final Counter backendBytes;
+  public final Counter singleFlightWaits;
+  public final Counter admittedBlocks;
+  public final Counter recordedReads;
+  public final Counter recordedWrites;
+  public final Counter droppedReadData;
+  public final Counter fetchErrors;
+
+  public NodeMetrics(MetricRegistry registry) {
+    this.registry = registry;
+    this.fetchLatency = registry.timer("bootcache.fetch.latency");
+    this.fetches = registry.meter("bootcache.fetches");
+    this.blockHits = registry.counter("bootcache.block.hits");
+    this.blockMisses = registry.counter("bootcache.block.misses");
+    this.backendReads = registry.meter("bootcache.backend.reads");
+    this.backendBytes = registry.counter("bootcache.backend.bytes");
+    this.singleFlightWaits = registry.counter("bootcache.singleflight.waits");
+    this.admittedBlocks = registry.counter("bootcache.admitted.blocks");
+    this.recordedReads = registry.counter("bootcache.record.reads");
+    this.recordedWrites = registry.counter("bootcache.record.writes");
+    this.droppedReadData = registry.counter("bootcache.record.read_data_ignored");
+    this.fetchErrors = registry.counter("bootcache.fetch.errors");
+  }
+
+  public MetricRegistry registry() {
+    return registry;
+  }
+
+  public void backendRead(long bytes) {
+    backendReads.mark();
+    backendBytes.inc(bytes);
+  }
+}

@@ -1,0 +1,230 @@
+package io.bootcache.node.catalog;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.bootcache.node.ApiError;
+import io.bootcache.node.cluster.Caches;
+import io.bootcache.node.cluster.Regions;
+import io.bootcache.v1.CloneMode;
+import io.bootcache.v1.Disk;
+import io.bootcache.v1.DiskState;
+import io.bootcache.v1.Image;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import javax.cache.Cache;
+import org.apache.ignite.Ignite;
+import org.apache.ignite.IgniteCache;
+
+/**
+ * Images and disks: registration, validation, look-up. Both live in replicated caches, so every
+ * node reads them locally, and in the data directory, so that a restarted cluster knows them.
+ */
+public final class Catalog {
+  public static final int DEFAULT_BLOCK_SIZE = 4096;
+
+  private final IgniteCache<String, byte[]> images;
+  private final IgniteCache<String, byte[]> disks;
+  private final MetadataFiles files;
+  /** Images never change once registered, so every node keeps the parsed ones. */
+  private final Map<String, Image> imageMemo = new ConcurrentHashMap<>();
+
+  public Catalog(Ignite ignite, MetadataFiles files) {
+    this.images = ignite.cache(Caches.IMAGES);
+    this.disks = ignite.cache(Caches.DISKS);
+    this.files = files;
+  }
+
+  /** Puts back what the data directory knows and the cluster does not (a restarted cluster). */
+  public void restore() {
+    for (Image image : files.loadAll("images", Image.parser())) {
+      images.putIfAbsent(image.getId(), image.toByteArray());
+    }
+    for (Disk disk : files.loadAll("disks", Disk.parser())) {
+      // the cluster lost this disk's layer (the writes it recorded): until it is resynced, its
+      // reads must not fall through to the image
+      Disk stale = disk.getState() == DiskState.STALE ? disk : disk.toBuilder()
+          .setState(DiskState.STALE)
+          .setStaleReason("the cluster restarted and lost the disk's layer; resync it").build();
+      if (disks.putIfAbsent(disk.getId(), stale.toByteArray())) files.save("disks", disk.getId(), stale);
+    }
+  }
+
+  public Image registerImage(String id, String location, int blockSize) {
+    Ids.check("image", id);
+    int bs = blockSize == 0 ? DEFAULT_BLOCK_SIZE : blockSize;
+    if (bs < 512 || bs > Regions.MAX_BLOCK_SIZE || Integer.bitCount(bs) != 1) {
+      throw ApiError.invalid("block size " + blockSize + " is not a power of two from 512 to " + Regions.MAX_BLOCK_SIZE);
+    }
+    Path path = backingFile("image " + id, location);
+    Image image = Image.newBuilder()
+        .setId(id)
+        .setLocation(path.toString())
+        .setSize(sizeOf(path))
+        .setBlockSize(bs)
+        .setRegisteredAtMs(System.currentTimeMillis())
+        .build();
+    byte[] existing = images.getAndPutIfAbsent(id, image.toByteArray());
+    if (existing != null) {
+      Image old = parseImage(existing);
+      if (!old.getLocation().equals(image.getLocation()) || old.getBlockSize() != bs || old.getSize() != image.getSize()) {
+        throw ApiError.alreadyExists("image " + id + " is registered already, at " + old.getLocation() + " with "
+            + old.getSize() + " bytes in blocks of " + old.getBlockSize() + "; images are immutable: use a new id");
+      }
+      return old;
+    }
+    files.save("images", id, image);
+    return image;
+  }
+
+  public Image image(String id) {
+    Image memo = imageMemo.get(id);
+    if (memo != null) return memo;
+    Ids.check("image", id);
+    byte[] bytes = images.get(id);
+    if (bytes == null) throw ApiError.notFound("no image " + id + " is registered");
+    Image image = parseImage(bytes);
+    imageMemo.put(id, image);
+    return image;
+  }
+
+  public List<Image> images() {
+    List<Image> out = new ArrayList<>();
+    for (Cache.Entry<String, byte[]> e : images) out.add(parseImage(e.getValue()));
+    out.sort(Comparator.comparing(Image::getId));
+    return out;
+  }
+
+  public Disk registerDisk(String id, String imageId, CloneMode mode, String location) {
+    Ids.check("disk", id);
+    Image image = image(imageId);
+    if (mode != CloneMode.LINKED && mode != CloneMode.FULL) {
+      throw ApiError.invalid("disk " + id + ": clone mode must be LINKED or FULL");
+    }
+    Disk.Builder disk = Disk.newBuilder()
+        .setId(id)
+        .setImageId(imageId)
+        .setMode(mode)
+        .setSize(image.getSize())
+        .setBlockSize(image.getBlockSize())
+        .setGeneration(1)
+        .setState(DiskState.ACTIVE);
+    if (mode == CloneMode.FULL) {
+      if (location.isEmpty()) throw ApiError.invalid("full clone " + id + " needs its own backing file (location)");
+      Path path = backingFile("disk " + id, location);
+      long size = sizeOf(path);
+      if (size != image.getSize()) {
+        throw ApiError.invalid("full clone " + id + ": " + path + " has " + size + " bytes, its image " + imageId
+            + " has " + image.getSize());
+      }
+      if (!Files.isWritable(path)) throw ApiError.invalid("full clone " + id + ": " + path + " is not writable");
+      disk.setLocation(path.toString());
+    } else if (!location.isEmpty()) {
+      throw ApiError.invalid("linked clone " + id + " has no backing file of its own; leave location empty");
+    }
+    Disk fresh = disk.build();
+    byte[] existing = disks.getAndPutIfAbsent(id, fresh.toByteArray());
+    if (existing != null) {
+      Disk old = parseDisk(existing);
+      if (!old.getImageId().equals(imageId) || old.getMode() != mode || !old.getLocation().equals(fresh.getLocation())) {
+        throw ApiError.alreadyExists("disk " + id + " is registered already, over image " + old.getImageId()
+            + " as a " + old.getMode() + " clone");
+      }
+      return old;
+    }
+    files.save("disks", id, fresh);
+    return fresh;
+  }
+
+  public Disk disk(String id) {
+    Ids.check("disk", id);
+    byte[] bytes = disks.get(id);
+    if (bytes == null) throw ApiError.notFound("no disk " + id + " is registered");
+    return parseDisk(bytes);
+  }
+
+  public List<Disk> disks() {
+    List<Disk> out = new ArrayList<>();
+    for (Cache.Entry<String, byte[]> e : disks) out.add(parseDisk(e.getValue()));
+    out.sort(Comparator.comparing(Disk::getId));
+    return out;
+  }
+
+  /** Marks a disk stale: its layer may lack a write, so its reads must not come from the cache. */
+  public Disk markStale(String id, String reason) {
+    return updateDisk(id, d -> d.getState() == DiskState.STALE ? d
+        : d.toBuilder().setState(DiskState.STALE).setStaleReason(reason.isEmpty() ? "marked stale" : reason).build());
+  }
+
+  /** Starts the disk's layer afresh under a new generation, active. */
+  public Disk newGeneration(String id) {
+    return updateDisk(id, d -> d.toBuilder().setGeneration(d.getGeneration() + 1)
+        .setState(DiskState.ACTIVE).clearStaleReason().build());
+  }
+
+  private Disk updateDisk(String id, java.util.function.UnaryOperator<Disk> change) {
+    while (true) {
+      byte[] old = disks.get(Ids.check("disk", id));
+      if (old == null) throw ApiError.notFound("no disk " + id + " is registered");
+      Disk next = change.apply(parseDisk(old));
+      if (disks.replace(id, old, next.toByteArray())) {
+        files.save("disks", id, next);
+        return next;
+      }
+    }
+  }
+
+  /** The layer id of an image, or of a disk's current generation. */
+  public static String imageLayer(String imageId) {
+    return "i:" + imageId;
+  }
+
+  public static String diskLayer(Disk disk) {
+    return "d:" + disk.getId() + "@" + disk.getGeneration();
+  }
+
+  private static Path backingFile(String what, String location) {
+    if (location == null || location.isEmpty()) throw ApiError.invalid(what + ": location is missing");
+    Path path;
+    try {
+      path = location.startsWith("file:") ? Path.of(URI.create(location)) : Path.of(location);
+    } catch (IllegalArgumentException e) {
+      throw ApiError.invalid(what + ": location '" + location + "' is not a file path or file: URI");
+    }
+    path = path.toAbsolutePath().normalize();
+    if (!Files.isRegularFile(path)) throw ApiError.invalid(what + ": " + path + " is not a regular file");
+    if (!Files.isReadable(path)) throw ApiError.invalid(what + ": " + path + " is not readable");
+    return path;
+  }
+
+  private static long sizeOf(Path path) {
+    try {
+      long size = Files.size(path);
+      if (size == 0) throw ApiError.invalid(path + " is empty");
+      return size;
+    } catch (IOException e) {
+      throw ApiError.invalid("cannot read the size of " + path + ": " + e.getMessage());
+    }
+  }
+
+  private static Image parseImage(byte[] bytes) {
+    try {
+      return Image.parseFrom(bytes);
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("corrupt image record", e);
+    }
+  }
+
+  private static Disk parseDisk(byte[] bytes) {
+    try {
+      return Disk.parseFrom(bytes);
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("corrupt disk record", e);
+    }
+  }
+}

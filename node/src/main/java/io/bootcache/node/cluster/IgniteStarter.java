@@ -1,0 +1,67 @@
+package io.bootcache.node.cluster;
+
+import io.bootcache.node.NodeConfig;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.ignite.Ignite;
+import org.apache.ignite.Ignition;
+import org.apache.ignite.configuration.IgniteConfiguration;
+import org.apache.ignite.failure.StopNodeOrHaltFailureHandler;
+import org.apache.ignite.logger.NullLogger;
+import org.apache.ignite.logger.java.JavaLogger;
+import org.apache.ignite.spi.communication.tcp.TcpCommunicationSpi;
+import org.apache.ignite.spi.discovery.tcp.TcpDiscoverySpi;
+import org.apache.ignite.spi.discovery.tcp.ipfinder.vm.TcpDiscoveryVmIpFinder;
+
+/** Starts the embedded Ignite server of a node: discovery on the configured addresses, regions, caches. */
+public final class IgniteStarter {
+  private IgniteStarter() {}
+
+  public static Ignite start(NodeConfig config) {
+    return Ignition.start(configuration(config));
+  }
+
+  static IgniteConfiguration configuration(NodeConfig config) {
+    TcpDiscoveryVmIpFinder ipFinder = new TcpDiscoveryVmIpFinder().setAddresses(discoveryAddresses(config));
+    TcpDiscoverySpi discovery = new TcpDiscoverySpi()
+        .setIpFinder(ipFinder)
+        .setLocalAddress(config.bindHost())
+        .setLocalPort(config.discoveryPort())
+        .setLocalPortRange(config.discoveryPortRange());
+    TcpCommunicationSpi communication = new TcpCommunicationSpi();
+    communication.setLocalAddress(config.bindHost());
+    communication.setLocalPort(config.communicationPort());
+    communication.setLocalPortRange(config.discoveryPortRange());
+    communication.setMessageQueueLimit(4096);
+
+    Path work = config.dataDir().resolve("ignite").toAbsolutePath();
+    return new IgniteConfiguration()
+        .setIgniteInstanceName(config.nodeName())
+        .setConsistentId(config.nodeName())
+        .setLocalHost(config.bindHost())
+        .setWorkDirectory(work.toString())
+        .setDiscoverySpi(discovery)
+        .setCommunicationSpi(communication)
+        .setDataStorageConfiguration(Regions.storage(config))
+        .setCacheConfiguration(Caches.all(config))
+        .setPeerClassLoadingEnabled(false)
+        .setMetricsLogFrequency(0)
+        .setGridLogger(Boolean.getBoolean("bootcache.ignite.verbose") ? new JavaLogger() : new NullLogger())
+        .setFailureHandler(new StopNodeOrHaltFailureHandler())
+        // misses load on the owner node in the public pool, and wait there for each other
+        .setPublicThreadPoolSize(Math.max(16, 4 * Runtime.getRuntime().availableProcessors()));
+  }
+
+  /** This node's own port range, so that a lone node finds itself, plus the seeds it was given. */
+  static List<String> discoveryAddresses(NodeConfig config) {
+    List<String> addresses = new ArrayList<>();
+    int last = config.discoveryPort() + config.discoveryPortRange() - 1;
+    addresses.add(config.bindHost() + ":" + config.discoveryPort() + ".." + last);
+    for (String seed : config.seeds()) {
+      addresses.add(seed.contains(":") ? seed
+          : seed + ":" + NodeConfig.DEFAULT_DISCOVERY_PORT + ".." + (NodeConfig.DEFAULT_DISCOVERY_PORT + 9));
+    }
+    return addresses;
+  }
+}

@@ -1,0 +1,20 @@
+package io.bootcache.node.cluster;
+
+/**
+ * What a disk's own layer holds for a block it wrote. The bytes live in the blocks cache under
+ * the hash; a linked clone's are also kept here, because no backing file of the cluster's holds
+ * a linked clone's writes and the blocks cache may evict them.
+ */
+public final class LayerBlock {
+  private byte[] hash;
+  private byte[] data;
+
+  public LayerBlock(byte[] hash, byte[] data) {
+    this.hash = hash;
+    this.data = data;
+  }
+
+  public BlockHash hash() { return BlockHash.fromBytes(hash); }
+  /** The block's bytes for a linked clone; null for a full clone (its file holds them). */
+  public byte[] data() { return data; }
+}

@@ -1,0 +1,63 @@
+package io.bootcache.node.cluster;
+
+import io.bootcache.node.NodeConfig;
+import org.apache.ignite.configuration.DataPageEvictionMode;
+import org.apache.ignite.configuration.DataRegionConfiguration;
+import org.apache.ignite.configuration.DataStorageConfiguration;
+
+/**
+ * The node's off-heap memory, in three regions:
+ * <ul>
+ *   <li>{@code blocks}: cached block bytes, hard-capped, pages evicted past the threshold;</li>
+ *   <li>{@code blockmap}: image layers' block maps, capped with eviction (a lost entry is a miss);</li>
+ *   <li>{@code meta}: images, disks, disk layers, profiles, sessions: never evicted, so the node
+ *       stops admitting disk-layer writes (the disk goes stale) before it could fill.</li>
+ * </ul>
+ * An in-memory region without page eviction halts the JVM when it fills, so both caching regions
+ * evict, and their empty-pages pool is large enough for the largest block (which spans pages).
+ */
+public final class Regions {
+  public static final String BLOCKS = "blocks";
+  public static final String BLOCKMAP = "blockmap";
+  public static final String META = "meta";
+  /** 4 KiB pages: a 4 KiB block spans one full page plus a small tail shared with others. */
+  public static final int PAGE_SIZE = 4096;
+  /** The largest block size an image may have; sizes the empty-pages pool. */
+  public static final int MAX_BLOCK_SIZE = 64 * 1024;
+  /** Start evicting when this fraction of the region is used. */
+  public static final double EVICTION_THRESHOLD = 0.9;
+
+  private Regions() {}
+
+  public static DataStorageConfiguration storage(NodeConfig config) {
+    return new DataStorageConfiguration()
+        .setPageSize(PAGE_SIZE)
+        .setMetricsEnabled(true)
+        .setDefaultDataRegionConfiguration(new DataRegionConfiguration()
+            .setName(META)
+            .setInitialSize(Math.min(config.metaRegionBytes(), 32 * NodeConfig.MIB))
+            .setMaxSize(config.metaRegionBytes())
+            .setMetricsEnabled(true))
+        .setDataRegionConfigurations(
+            evicting(BLOCKS, config.blocksRegionBytes()),
+            evicting(BLOCKMAP, blockmapBytes(config)));
+  }
+
+  /** The block maps take about 1/32 of the block bytes they point at (32-byte hash per 4 KiB block, plus key). */
+  public static long blockmapBytes(NodeConfig config) {
+    return Math.max(16 * NodeConfig.MIB, config.blocksRegionBytes() / 8);
+  }
+
+  private static DataRegionConfiguration evicting(String name, long maxBytes) {
+    // an entry larger than a page needs that many free pages at once; keep several entries' worth
+    int pagesPerLargestEntry = MAX_BLOCK_SIZE / PAGE_SIZE + 2;
+    return new DataRegionConfiguration()
+        .setName(name)
+        .setInitialSize(Math.min(maxBytes, 16 * NodeConfig.MIB))
+        .setMaxSize(maxBytes)
+        .setPageEvictionMode(DataPageEvictionMode.RANDOM_2_LRU)
+        .setEvictionThreshold(EVICTION_THRESHOLD)
+        .setEmptyPagesPoolSize(Math.max(100, 4 * pagesPerLargestEntry))
+        .setMetricsEnabled(true);
+  }
+}

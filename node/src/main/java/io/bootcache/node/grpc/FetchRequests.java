@@ -1,0 +1,79 @@
+package io.bootcache.node.grpc;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
+import io.bootcache.node.ApiError;
+import io.bootcache.node.NodeServices;
+import io.bootcache.node.cluster.BlockHash;
+import io.bootcache.node.read.ReadRequest;
+import io.bootcache.node.read.ReadResult;
+import io.bootcache.v1.Disk;
+import io.bootcache.v1.FetchRequest;
+import io.bootcache.v1.FetchResponse;
+import io.bootcache.v1.Image;
+
+/** Checks a FetchRequest against what exists, and turns a read's blocks into a FetchResponse. */
+final class FetchRequests {
+  private final NodeServices node;
+
+  FetchRequests(NodeServices node) {
+    this.node = node;
+  }
+
+  ReadRequest validate(FetchRequest r) {
+    Image image;
+    Disk disk = null;
+    String what;
+    switch (r.getTargetCase()) {
+      case IMAGE_ID -> {
+        image = node.catalog().image(r.getImageId());
+        what = "image " + image.getId();
+      }
+      case DISK_ID -> {
+        disk = node.catalog().disk(r.getDiskId());
+        image = node.catalog().image(disk.getImageId());
+        what = "disk " + disk.getId();
+      }
+      default -> throw ApiError.invalid("a fetch must name an image_id or a disk_id");
+    }
+    long offset = r.getOffset();
+    long length = r.getLength();
+    long size = image.getSize();
+    long cap = node.config().maxRequestBytes();
+    if (offset < 0) throw ApiError.invalid("offset " + offset + " is negative");
+    if (length <= 0) throw ApiError.invalid("length " + length + " must be positive");
+    if (length > cap) throw ApiError.invalid("length " + length + " is over the request cap of " + cap + " bytes: split the read");
+    if (offset >= size) throw ApiError.outOfRange("offset " + offset + " is past the end of " + what + " (" + size + " bytes)");
+    if (length > size - offset) {
+      throw ApiError.outOfRange("range " + offset + "+" + length + " ends past the end of " + what + " (" + size + " bytes)");
+    }
+    boolean admit = node.sessions().admits(r.getSessionId());
+    return new ReadRequest(image, disk, offset, length, admit);
+  }
+
+  static FetchResponse response(long id, ReadResult r) {
+    int n = r.data().length;
+    ByteString data = ByteString.empty();
+    byte[] hashes = new byte[n * BlockHash.BYTES];
+    for (int i = 0; i < n; i++) {
+      // wrapped, not copied: the bytes are copied once, into the wire buffer
+      data = data.concat(UnsafeByteOperations.unsafeWrap(r.data()[i]));
+      r.hashes()[i].writeTo(hashes, i * BlockHash.BYTES);
+    }
+    return FetchResponse.newBuilder()
+        .setId(id)
+        .setOffset(r.firstBlock() * r.blockSize())
+        .setData(data)
+        .setBlockSize(r.blockSize())
+        .setHashes(UnsafeByteOperations.unsafeWrap(hashes))
+        .setHits(r.hits())
+        .setMisses(r.misses())
+        .build();
+  }
+
+  static FetchResponse error(long id, Throwable t) {
+    var status = Statuses.of(t);
+    return FetchResponse.newBuilder().setId(id).setErrorCode(status.status().code)
+        .setErrorMessage(status.message() == null ? status.status().name() : status.message()).build();
+  }
+}

@@ -1,0 +1,103 @@
+package io.bootcache.node.read;
+
+import io.bootcache.node.cluster.BlockHash;
+import io.bootcache.node.cluster.BlockRef;
+import io.bootcache.node.cluster.Caches;
+import io.bootcache.node.cluster.LayerBlock;
+import io.bootcache.node.catalog.Catalog;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.ignite.Ignite;
+import org.apache.ignite.IgniteCache;
+
+/**
+ * Which hash each block of a layer has. An image's layer never changes once a block is mapped
+ * (images are immutable), so every node keeps the mappings it has seen in a bounded memo and
+ * resolves hot blocks without a cluster round trip. Disk layers change with writes: always asked.
+ */
+public final class BlockMaps {
+  /** About 100 bytes of heap each; 256 Ki of them map 1 GiB of 4 KiB blocks. */
+  static final int MEMO_CAPACITY = 256 * 1024;
+
+  private final IgniteCache<BlockRef, byte[]> blockmap;
+  private final IgniteCache<BlockRef, LayerBlock> diskLayers;
+  private final int stripeBlocks;
+  private final Map<String, Map<Long, BlockHash>> memo = new ConcurrentHashMap<>();
+  private final AtomicInteger memoSize = new AtomicInteger();
+
+  public BlockMaps(Ignite ignite, int stripeBlocks) {
+    this.blockmap = ignite.cache(Caches.BLOCKMAP);
+    this.diskLayers = ignite.cache(Caches.DISK_LAYERS);
+    this.stripeBlocks = stripeBlocks;
+  }
+
+  public int stripeBlocks() {
+    return stripeBlocks;
+  }
+
+  public BlockRef imageRef(String imageId, long index) {
+    return new BlockRef(Catalog.imageLayer(imageId), index, stripeBlocks);
+  }
+
+  /** The memo's hash of an image block, or null. */
+  public BlockHash remembered(String imageId, long index) {
+    Map<Long, BlockHash> m = memo.get(imageId);
+    return m == null ? null : m.get(index);
+  }
+
+  /** Asks the cluster for image blocks the memo lacks; remembers what it finds. */
+  public Map<BlockRef, BlockHash> lookUp(Set<BlockRef> refs) {
+    Map<BlockRef, BlockHash> out = new HashMap<>();
+    if (refs.isEmpty()) return out;
+    for (Map.Entry<BlockRef, byte[]> e : blockmap.getAll(refs).entrySet()) {
+      BlockHash h = BlockHash.fromBytes(e.getValue());
+      out.put(e.getKey(), h);
+      remember(imageOf(e.getKey()), e.getKey().index(), h);
+    }
+    return out;
+  }
+
+  /** Maps image blocks in the cluster (and the memo). */
+  public void map(String imageId, long[] indexes, BlockHash[] hashes) {
+    Map<BlockRef, byte[]> batch = new HashMap<>();
+    for (int i = 0; i < indexes.length; i++) {
+      batch.put(imageRef(imageId, indexes[i]), hashes[i].toBytes());
+      remember(imageId, indexes[i], hashes[i]);
+    }
+    blockmap.putAll(batch);
+  }
+
+  public void remember(String imageId, long index, BlockHash hash) {
+    if (memoSize.get() >= MEMO_CAPACITY) {
+      // crude but bounded: start over; the hot blocks come back on their next read
+      memo.clear();
+      memoSize.set(0);
+    }
+    if (memo.computeIfAbsent(imageId, k -> new ConcurrentHashMap<>()).put(index, hash) == null) {
+      memoSize.incrementAndGet();
+    }
+  }
+
+  /** A disk layer's entries for blocks [first, first + count). */
+  public Map<Long, LayerBlock> diskBlocks(String layer, long first, int count) {
+    Set<BlockRef> refs = new HashSet<>();
+    for (long i = first; i < first + count; i++) refs.add(new BlockRef(layer, i, stripeBlocks));
+    Map<Long, LayerBlock> out = new HashMap<>();
+    for (Map.Entry<BlockRef, LayerBlock> e : diskLayers.getAll(refs).entrySet()) out.put(e.getKey().index(), e.getValue());
+    return out;
+  }
+
+  public void putDiskBlocks(String layer, Map<Long, LayerBlock> blocks) {
+    Map<BlockRef, LayerBlock> batch = new HashMap<>();
+    blocks.forEach((i, b) -> batch.put(new BlockRef(layer, i, stripeBlocks), b));
+    diskLayers.putAll(batch);
+  }
+
+  private static String imageOf(BlockRef ref) {
+    return ref.layer().substring(2);
+  }
+}

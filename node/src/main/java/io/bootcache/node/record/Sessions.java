@@ -1,0 +1,84 @@
+package io.bootcache.node.record;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.bootcache.node.ApiError;
+import io.bootcache.node.catalog.Ids;
+import io.bootcache.node.cluster.Caches;
+import io.bootcache.v1.BootSession;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.ignite.Ignite;
+import org.apache.ignite.IgniteCache;
+
+/**
+ * Open boot sessions, cluster-wide. A read that names an open session is admitted into the cache;
+ * one that names an unknown, ended or expired session is still served, just not admitted: a VM's
+ * read never fails over bookkeeping.
+ */
+public final class Sessions {
+  private final IgniteCache<String, byte[]> sessions;
+  private final Duration window;
+  /** session id -> deadline (ms), so fetches check admission without a cluster round trip. */
+  private final Map<String, Long> deadlines = new ConcurrentHashMap<>();
+
+  public Sessions(Ignite ignite, Duration window) {
+    this.sessions = ignite.cache(Caches.SESSIONS);
+    this.window = window;
+  }
+
+  public BootSession start(String imageId, String diskId, String host) {
+    long now = System.currentTimeMillis();
+    BootSession s = BootSession.newBuilder()
+        .setId("s-" + UUID.randomUUID())
+        .setImageId(imageId)
+        .setDiskId(diskId)
+        .setHost(host)
+        .setStartedAtMs(now)
+        .setDeadlineMs(now + window.toMillis())
+        .build();
+    sessions.put(s.getId(), s.toByteArray());
+    deadlines.put(s.getId(), s.getDeadlineMs());
+    return s;
+  }
+
+  public BootSession get(String id) {
+    Ids.check("session", id);
+    byte[] bytes = sessions.get(id);
+    if (bytes == null) throw ApiError.notFound("no boot session " + id + " is open (it ended, expired or never was)");
+    try {
+      return BootSession.parseFrom(bytes);
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("corrupt session record " + id, e);
+    }
+  }
+
+  public void update(BootSession session) {
+    sessions.replace(session.getId(), session.toByteArray());
+  }
+
+  /** Whether reads tagged with this session id are admitted into the cache now. */
+  public boolean admits(String id) {
+    if (id.isEmpty()) return false;
+    Long deadline = deadlines.get(id);
+    if (deadline == null) {
+      Ids.check("session", id);
+      byte[] bytes = sessions.get(id);
+      if (bytes == null) return false;
+      try {
+        deadline = BootSession.parseFrom(bytes).getDeadlineMs();
+      } catch (InvalidProtocolBufferException e) {
+        return false;
+      }
+      if (deadlines.size() > 100_000) deadlines.clear();
+      deadlines.put(id, deadline);
+    }
+    return System.currentTimeMillis() < deadline;
+  }
+
+  public void end(String id) {
+    sessions.remove(id);
+    deadlines.remove(id);
+  }
+}

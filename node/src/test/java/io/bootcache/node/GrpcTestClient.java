@@ -1,0 +1,79 @@
+package io.bootcache.node;
+
+import io.bootcache.v1.BootCacheGrpcClient;
+import io.bootcache.v1.FetchRequest;
+import io.bootcache.v1.FetchResponse;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.grpc.client.GrpcClient;
+import io.vertx.grpc.client.GrpcClientOptions;
+import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.client.InvalidStatusException;
+import java.util.concurrent.TimeUnit;
+
+/** A plain gRPC client of the generated stubs over a real socket: what any gRPC tool would do. */
+final class GrpcTestClient implements AutoCloseable {
+  final Vertx vertx = Vertx.vertx();
+  final GrpcClient grpc = GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(64L << 20));
+
+  BootCacheGrpcClient to(String hostPort) {
+    String[] hp = hostPort.split(":");
+    return BootCacheGrpcClient.create(grpc, SocketAddress.inetSocketAddress(Integer.parseInt(hp[1]), hp[0]));
+  }
+
+  static <T> T await(Future<T> f) {
+    try {
+      return f.await(60, TimeUnit.SECONDS);
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new RuntimeException(e);
+    }
+  }
+
+  /** The status a call failed with; fails the test if it succeeded. */
+  static GrpcStatus statusOf(Future<?> f) {
+    try {
+      f.await(60, TimeUnit.SECONDS);
+    } catch (InvalidStatusException e) {
+      return e.actualStatus();
+    } catch (Exception e) {
+      throw new AssertionError("expected a gRPC status, got " + e, e);
+    }
+    throw new AssertionError("expected the call to fail, it succeeded");
+  }
+
+  static FetchRequest image(String id, long offset, long length) {
+    return FetchRequest.newBuilder().setImageId(id).setOffset(offset).setLength(length).build();
+  }
+
+  /** The requested range out of a response, after checking every block against its hash. */
+  static byte[] verifiedRange(FetchResponse r, long offset, int length) {
+    byte[] data = r.getData().toByteArray();
+    int bs = r.getBlockSize();
+    int blocks = (data.length + bs - 1) / bs;
+    if (r.getHashes().size() != blocks * 32) throw new AssertionError(blocks + " blocks but " + r.getHashes().size() + " hash bytes");
+    for (int i = 0; i < blocks; i++) {
+      byte[] block = java.util.Arrays.copyOfRange(data, i * bs, Math.min(data.length, (i + 1) * bs));
+      byte[] want = r.getHashes().substring(i * 32, (i + 1) * 32).toByteArray();
+      if (!java.util.Arrays.equals(sha256(block), want)) throw new AssertionError("block " + i + " does not match its hash");
+    }
+    int from = (int) (offset - r.getOffset());
+    return java.util.Arrays.copyOfRange(data, from, from + length);
+  }
+
+  static byte[] sha256(byte[] b) {
+    try {
+      return java.security.MessageDigest.getInstance("SHA-256").digest(b);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    grpc.close();
+    vertx.close();
+  }
+}
