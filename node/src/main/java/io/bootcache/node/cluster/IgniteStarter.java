@@ -47,7 +47,7 @@ public final class IgniteStarter {
         .setCacheConfiguration(Caches.all(config))
         .setPeerClassLoadingEnabled(false)
         .setMetricsLogFrequency(0)
-        .setGridLogger(Boolean.getBoolean("bootcache.ignite.verbose") ? new JavaLogger() : new NullLogger())
+        .setGridLogger((Boolean.getBoolean("bootcache.ignite.verbose") || System.getenv("BOOTCACHE_IGNITE_VERBOSE") != null) ? new JavaLogger() : new NullLogger())
         .setFailureHandler(new StopNodeOrHaltFailureHandler())
         // misses load on the owner node in the public pool, and wait there for each other
         .setPublicThreadPoolSize(Math.max(16, 4 * Runtime.getRuntime().availableProcessors()));

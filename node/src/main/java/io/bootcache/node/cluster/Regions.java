@@ -25,7 +25,7 @@ public final class Regions {
   /** The largest block size an image may have; sizes the empty-pages pool. */
   public static final int MAX_BLOCK_SIZE = 64 * 1024;
   /** Start evicting when this fraction of the region is used. */
-  public static final double EVICTION_THRESHOLD = 0.9;
+  public static final double EVICTION_THRESHOLD = 0.8;
 
   private Regions() {}
 
@@ -49,15 +49,19 @@ public final class Regions {
   }
 
   private static DataRegionConfiguration evicting(String name, long maxBytes) {
-    // an entry larger than a page needs that many free pages at once; keep several entries' worth
+    // Ignite evicts while the region is past the threshold and fewer than this many empty pages
+    // wait in its pool; an entry larger than a page needs several at once, and concurrent loads
+    // fill many at a time: keep a pool of several largest entries, up to 1/16 of the region
+    long pages = maxBytes / PAGE_SIZE;
     int pagesPerLargestEntry = MAX_BLOCK_SIZE / PAGE_SIZE + 2;
+    int pool = (int) Math.min(pages / 16, Math.max(512, 16L * pagesPerLargestEntry));
     return new DataRegionConfiguration()
         .setName(name)
         .setInitialSize(Math.min(maxBytes, 16 * NodeConfig.MIB))
         .setMaxSize(maxBytes)
         .setPageEvictionMode(DataPageEvictionMode.RANDOM_2_LRU)
         .setEvictionThreshold(EVICTION_THRESHOLD)
-        .setEmptyPagesPoolSize(Math.max(100, 4 * pagesPerLargestEntry))
+        .setEmptyPagesPoolSize(pool)
         .setMetricsEnabled(true);
   }
 }

@@ -63,6 +63,7 @@ final class FetchStreamHandler {
       endIfDone();
     });
     in.exceptionHandler(t -> closed = true);
+    in.errorHandler(err -> closed = true);
     out.exceptionHandler(t -> closed = true);
     out.drainHandler(v -> throttle());
   }

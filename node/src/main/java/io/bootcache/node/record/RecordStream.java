@@ -67,6 +67,10 @@ public final class RecordStream {
       schedule();
     });
     in.exceptionHandler(this::onBroken);
+    // a cancelled or reset call arrives as a gRPC error, not an exception
+    if (in instanceof io.vertx.grpc.common.GrpcReadStream<RecordEvent> grpc) {
+      grpc.errorHandler(err -> onBroken(new IllegalStateException("the call was " + err.name().toLowerCase())));
+    }
   }
 
   private void onEvent(RecordEvent event) {
