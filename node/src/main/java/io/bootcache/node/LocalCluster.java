@@ -1,13 +1,9 @@
 package io.bootcache.node;
 
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.UnaryOperator;
 
 /**
@@ -75,7 +71,7 @@ public final class LocalCluster implements AutoCloseable {
     public LocalCluster start() {
       if (dataDir == null) throw new IllegalStateException("LocalCluster needs a dataDir");
       int range = nodes + 2;
-      int base = freeRange(2 * range);
+      int base = Ports.freeRange(2 * range);
       List<BootCacheNode> started = new ArrayList<>();
       try {
         for (int i = 0; i < nodes; i++) {
@@ -98,26 +94,6 @@ public final class LocalCluster implements AutoCloseable {
         throw e;
       }
       return new LocalCluster(started);
-    }
-
-    /** A random run of free ports on the loopback address. */
-    private static int freeRange(int length) {
-      for (int attempt = 0; attempt < 200; attempt++) {
-        int base = ThreadLocalRandom.current().nextInt(20_000, 45_000);
-        if (allFree(base, length)) return base;
-      }
-      throw new IllegalStateException("no free run of " + length + " ports found on 127.0.0.1");
-    }
-
-    private static boolean allFree(int base, int length) {
-      for (int p = base; p < base + length; p++) {
-        try (ServerSocket s = new ServerSocket(p, 1, InetAddress.getLoopbackAddress())) {
-          s.setReuseAddress(true);
-        } catch (IOException e) {
-          return false;
-        }
-      }
-      return true;
     }
   }
 }

@@ -1,0 +1,135 @@
+package io.bootcache.node;
+
+import static io.bootcache.node.GrpcTestClient.await;
+import static io.bootcache.node.GrpcTestClient.image;
+import static io.bootcache.node.GrpcTestClient.verifiedRange;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.bootcache.v1.BootCacheGrpcClient;
+import io.bootcache.v1.GetStatsRequest;
+import io.bootcache.v1.RegisterImageRequest;
+import io.bootcache.v1.StartBootRequest;
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Three nodes as separate JVM processes on loopback: the honest multi-host test. */
+class ProcessClusterTest {
+  @TempDir Path dir;
+  final List<Process> processes = new ArrayList<>();
+
+  @AfterEach
+  void killAll() {
+    processes.forEach(Process::destroyForcibly);
+  }
+
+  /** Starts `java io.bootcache.node.Main` with the test's classpath; completes once it serves. */
+  CompletableFuture<Void> startNode(int i, int base, int grpcPort, int adminPort) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx256m", "-XX:+UseSerialGC", "-Djava.net.preferIPv4Stack=true"));
+    cmd.addAll(Arrays.asList(System.getProperty("bootcache.test.opens", String.join(" ", opens())).split(" ")));
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.bootcache.node.Main",
+        "--name", "proc-" + i, "--grpc-port", "" + grpcPort, "--admin-port", "" + adminPort,
+        "--discovery-port", "" + base, "--communication-port", "" + (base + 10),
+        "--seed", "127.0.0.1:" + base + ".." + (base + 4),
+        "--data-dir", dir.resolve("node-" + i).toString(), "--memory", "32m", "--meta-memory", "48m"));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    processes.add(p);
+    CompletableFuture<Void> up = new CompletableFuture<>();
+    Thread reader = new Thread(() -> {
+      try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+        for (String line; (line = r.readLine()) != null; ) {
+          if (line.contains(" up: ")) up.complete(null);
+        }
+        up.completeExceptionally(new AssertionError("node " + i + " exited with " + p.waitFor()));
+      } catch (Exception e) {
+        up.completeExceptionally(e);
+      }
+    });
+    reader.setDaemon(true);
+    reader.start();
+    return up;
+  }
+
+  static List<String> opens() {
+    return List.of("java.base/jdk.internal.access", "java.base/jdk.internal.misc", "java.base/sun.nio.ch",
+            "java.base/sun.util.calendar", "java.management/com.sun.jmx.mbeanserver", "jdk.internal.jvmstat/sun.jvmstat.monitor",
+            "java.base/sun.reflect.generics.reflectiveObjects", "jdk.management/com.sun.management.internal",
+            "java.base/java.io", "java.base/java.nio", "java.base/java.net", "java.base/java.util",
+            "java.base/java.util.concurrent", "java.base/java.util.concurrent.locks", "java.base/java.util.concurrent.atomic",
+            "java.base/java.lang", "java.base/java.lang.invoke", "java.base/java.math", "java.sql/java.sql",
+            "java.base/java.lang.reflect", "java.base/java.time", "java.base/java.text", "java.management/sun.management")
+        .stream().map(o -> "--add-opens=" + o + "=ALL-UNNAMED").toList();
+  }
+
+  @Test
+  void threeProcessesFormOneClusterServeFromAnyNodeAndSurviveLosingOne() throws Exception {
+    int base = Ports.freeRange(30);
+    int[] grpc = {base + 20, base + 21, base + 22};
+    int[] admin = {base + 23, base + 24, base + 25};
+    List<CompletableFuture<Void>> up = new ArrayList<>();
+    for (int i = 0; i < 3; i++) up.add(startNode(i, base, grpc[i], admin[i]));
+    CompletableFuture.allOf(up.toArray(CompletableFuture[]::new)).get(120, TimeUnit.SECONDS);
+
+    int size = 4 << 20;
+    Path file = TestFiles.random(dir, "golden.raw", size, 77);
+    byte[] content = Files.readAllBytes(file);
+    try (GrpcTestClient t = new GrpcTestClient()) {
+      List<BootCacheGrpcClient> nodes = new ArrayList<>();
+      for (int port : grpc) nodes.add(t.to("127.0.0.1:" + port));
+      for (BootCacheGrpcClient n : nodes) assertEquals(3, await(n.getStats(GetStatsRequest.getDefaultInstance())).getClusterNodes());
+
+      await(nodes.get(0).registerImage(RegisterImageRequest.newBuilder().setId("golden").setLocation(file.toString()).build()));
+      String session = await(nodes.get(1).startBoot(StartBootRequest.newBuilder().setImageId("golden").build())).getId();
+      int chunk = 256 * 1024;
+      for (int off = 0; off < size; off += chunk) {
+        var r = await(nodes.get((off / chunk) % 3).fetch(image("golden", off, chunk).toBuilder().setSessionId(session).build()));
+        assertArrayEquals(Arrays.copyOfRange(content, off, off + chunk), verifiedRange(r, off, chunk));
+      }
+      long backendBytes = 0;
+      for (BootCacheGrpcClient n : nodes) backendBytes += await(n.getStats(GetStatsRequest.getDefaultInstance())).getBackendBytes();
+      assertEquals(size, backendBytes, "each block read from the backend once, by its owner");
+      var stats = await(nodes.get(2).getStats(GetStatsRequest.getDefaultInstance()));
+      assertEquals(size / 4096, stats.getCachedBlocks(), "blocks partitioned over the three nodes, counted once");
+
+      // a second read hits on every node; /metrics says so
+      var hit = await(nodes.get(2).fetch(image("golden", 0, 65536)));
+      assertEquals(16, hit.getHits());
+      String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin[2] + "/metrics")).build(),
+          HttpResponse.BodyHandlers.ofString()).body();
+      assertTrue(metrics.contains("bootcache_block_hits_total 16"), metrics);
+      assertTrue(metrics.contains("bootcache_cluster_nodes 3"), metrics);
+
+      // lose a node: its partitions' backups take over, every byte still right
+      processes.get(2).destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+      long deadline = System.currentTimeMillis() + 60_000;
+      while (await(nodes.get(0).getStats(GetStatsRequest.getDefaultInstance())).getClusterNodes() != 2) {
+        assertTrue(System.currentTimeMillis() < deadline, "the cluster never noticed the lost node");
+        Thread.sleep(200);
+      }
+      for (int off = 0; off < size; off += chunk) {
+        var r = await(nodes.get((off / chunk) % 2).fetch(image("golden", off, chunk)));
+        assertArrayEquals(Arrays.copyOfRange(content, off, off + chunk), verifiedRange(r, off, chunk));
+        assertEquals(chunk / 4096, r.getHits(), "backups kept the blocks of the lost node");
+      }
+    }
+  }
+
+}
