@@ -1,0 +1,83 @@
+package io.bootcache.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The node's command line: flags over the config file over the built-in defaults. */
+class MainTest {
+  @TempDir Path dir;
+
+  Main parse(Path config, String... args) {
+    Main main = new Main();
+    CommandLine cmd = new CommandLine(main);
+    cmd.setDefaultValueProvider(new Main.EnvironmentAndFile(config));
+    cmd.parseArgs(args);
+    return main;
+  }
+
+  @Test
+  void defaultsRunAOneNodeClusterOnLoopback() {
+    Main m = parse(null);
+    assertEquals("127.0.0.1", m.bind);
+    assertEquals(7400, m.grpcPort);
+    assertEquals(7401, m.adminPort);
+    assertEquals(256L << 20, Main.bytes(m.memory));
+    assertEquals(List.of(), m.seeds);
+  }
+
+  @Test
+  void aConfigFileSetsWhatFlagsDoNot() throws Exception {
+    Path file = dir.resolve("node.properties");
+    Files.writeString(file, "grpc-port=9400\nmemory=1g\nseed=10.0.0.1,10.0.0.2:47600\nboot-window=90s\n");
+    Main m = parse(file, "--grpc-port", "9500");
+    assertEquals(9500, m.grpcPort, "a flag beats the file");
+    assertEquals(1L << 30, Main.bytes(m.memory));
+    assertEquals(List.of("10.0.0.1", "10.0.0.2:47600"), m.seeds);
+    assertEquals(Duration.ofSeconds(90), Main.duration(m.bootWindow));
+  }
+
+  @Test
+  void sizesAndDurationsParseOrSayWhatIsWrong() {
+    assertEquals(4096, Main.bytes("4096"));
+    assertEquals(512 * 1024, Main.bytes("512k"));
+    assertEquals(3L << 40, Main.bytes("3T"));
+    assertEquals(Duration.ofMillis(250), Main.duration("250ms"));
+    assertEquals(Duration.ofMinutes(5), Main.duration("5m"));
+    assertEquals(Duration.ofHours(1), Main.duration("1h"));
+    assertEquals(Duration.ofSeconds(42), Main.duration("42"));
+    var e = assertThrows(CommandLine.TypeConversionException.class, () -> Main.bytes("lots"));
+    assertTrue(e.getMessage().contains("lots"));
+    assertThrows(CommandLine.TypeConversionException.class, () -> Main.bytes("99999999999g"));
+    assertThrows(CommandLine.TypeConversionException.class, () -> Main.duration("soon"));
+  }
+
+  @Test
+  void badFlagsExitNonZeroWithAMessage() {
+    StringWriter err = new StringWriter();
+    CommandLine cmd = new CommandLine(new Main());
+    cmd.setErr(new PrintWriter(err));
+    assertNotEquals(0, cmd.execute("--grpc-port", "seventy"));
+    assertTrue(err.toString().contains("seventy"), err.toString());
+    assertNotEquals(0, cmd.execute("--no-such-flag"));
+  }
+
+  @Test
+  void configBuilderRefusesNonsense() {
+    assertThrows(IllegalArgumentException.class, () -> NodeConfig.builder().grpcPort(70000));
+    assertThrows(IllegalArgumentException.class, () -> NodeConfig.builder().blocksRegionBytes(1024));
+    assertThrows(IllegalArgumentException.class, () -> NodeConfig.builder().bootWindow(Duration.ZERO));
+    assertThrows(IllegalArgumentException.class, () -> NodeConfig.builder().backups(-1));
+  }
+}
