@@ -66,10 +66,15 @@ public final class GrpcApi extends BootCacheGrpcService {
   @Override
   public Future<FetchResponse> fetch(FetchRequest r) {
     Context ctx = vertx.getOrCreateContext();
+    var timer = node.metrics().fetchLatency.time();
     CompletableFuture<FetchResponse> out = CompletableFuture
         .supplyAsync(() -> fetches.validate(r), node.workers())
         .thenCompose(req -> node.reader().read(req))
-        .thenApply(res -> FetchRequests.response(r.getId(), res));
+        .thenApply(res -> FetchRequests.response(r.getId(), res))
+        .whenComplete((res, err) -> {
+          timer.stop();
+          node.metrics().fetches.mark();
+        });
     return Future.fromCompletionStage(out, ctx).recover(t -> {
       node.metrics().fetchErrors.inc();
       return Future.failedFuture(Statuses.of(t));
