@@ -20,6 +20,8 @@ public final class NodeMetrics {
   public final Counter recordedWrites;
   public final Counter droppedReadData;
   public final Counter fetchErrors;
+  /** Reads that found a block's hash mapped but its bytes evicted. */
+  public final Counter evictedMisses;
 
   public NodeMetrics(MetricRegistry registry) {
     this.registry = registry;
@@ -35,6 +37,7 @@ public final class NodeMetrics {
     this.recordedWrites = registry.counter("bootcache.record.writes");
     this.droppedReadData = registry.counter("bootcache.record.read_data_ignored");
     this.fetchErrors = registry.counter("bootcache.fetch.errors");
+    this.evictedMisses = registry.counter("bootcache.evicted.misses");
   }
 
   public MetricRegistry registry() {

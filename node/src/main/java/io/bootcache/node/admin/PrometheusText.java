@@ -46,7 +46,7 @@ final class PrometheusText {
     sample("bootcache_cached_bytes", "gauge", s.getCachedBytes());
     sample("bootcache_region_used_bytes", "gauge", s.getRegionUsedBytes());
     sample("bootcache_region_max_bytes", "gauge", s.getRegionMaxBytes());
-    sample("bootcache_evictions_total", "counter", s.getEvictions());
+    sample("bootcache_cluster_evicted_misses_total", "counter", s.getEvictions());
     out.append("# TYPE bootcache_image_working_set_bytes gauge\n");
     for (ImageStats i : s.getImagesList()) {
       out.append("bootcache_image_working_set_bytes{image=\"").append(i.getImageId()).append("\"} ")

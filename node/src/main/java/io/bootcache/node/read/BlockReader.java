@@ -167,14 +167,19 @@ public final class BlockReader {
     }
     Map<BlockHash, byte[]> cached = store.getAll(wanted);
     int hits = 0;
+    int evicted = 0;
     for (Read r : reads) {
       for (int k = 0; k < r.data.length; k++) {
-        if (r.data[k] == null && r.hashes[k] != null) r.data[k] = cached.get(r.hashes[k]);
+        if (r.data[k] == null && r.hashes[k] != null) {
+          r.data[k] = cached.get(r.hashes[k]);
+          if (r.data[k] == null) evicted++;
+        }
         if (r.data[k] != null) r.hits++;
       }
       hits += r.hits;
     }
     metrics.blockHits.inc(hits);
+    metrics.evictedMisses.inc(evicted);
   }
 
   private void loadMisses(List<Read> reads) {
