@@ -40,6 +40,9 @@ import org.apache.ignite.Ignite;
  * {@link #start(NodeConfig)} returns once it serves; {@link #close()} stops it.
  */
 public final class BootCacheNode implements AutoCloseable {
+  /** HTTP/2 flow-control windows: the 64 KiB defaults stall a stream of 128 KiB answers. */
+  public static final int HTTP2_CONNECTION_WINDOW = 32 * 1024 * 1024;
+  public static final int HTTP2_STREAM_WINDOW = 8 * 1024 * 1024;
   private final NodeConfig config;
   private final Vertx vertx;
   private final Ignite ignite;
@@ -86,7 +89,10 @@ public final class BootCacheNode implements AutoCloseable {
       grpc.addService(ReflectionService.v1());
       HttpServer http = vertx.createHttpServer(new HttpServerOptions()
               .setHost(config.bindHost()).setPort(config.grpcPort())
-              .setInitialSettings(new io.vertx.core.http.Http2Settings().setMaxConcurrentStreams(1024)))
+              // many reads in flight per connection: windows big enough that flow control never throttles them
+              .setHttp2ConnectionWindowSize(HTTP2_CONNECTION_WINDOW)
+              .setInitialSettings(new io.vertx.core.http.Http2Settings().setMaxConcurrentStreams(1024)
+                  .setInitialWindowSize(HTTP2_STREAM_WINDOW)))
           .requestHandler(grpc);
       http.listen().await(30, TimeUnit.SECONDS);
       AdminServer admin = AdminServer.start(vertx, config, services, api);

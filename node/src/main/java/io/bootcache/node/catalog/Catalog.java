@@ -82,6 +82,11 @@ public final class Catalog {
     return image;
   }
 
+  /** The image if this node has it parsed already, else null; never asks the cluster. */
+  public Image knownImage(String id) {
+    return imageMemo.get(id);
+  }
+
   public Image image(String id) {
     Image memo = imageMemo.get(id);
     if (memo != null) return memo;

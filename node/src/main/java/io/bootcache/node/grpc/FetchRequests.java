@@ -51,6 +51,24 @@ final class FetchRequests {
     return new ReadRequest(image, disk, offset, length, admit);
   }
 
+  /**
+   * The request checked from what this node knows already, or null where that is not enough
+   * (a disk, an image or session it has not seen): then {@link #validate} on a worker decides.
+   */
+  ReadRequest validateLocally(FetchRequest r) {
+    if (r.getTargetCase() != FetchRequest.TargetCase.IMAGE_ID) return null;
+    Image image = node.catalog().knownImage(r.getImageId());
+    Boolean admit = node.sessions().admitsIfKnown(r.getSessionId());
+    if (image == null || admit == null) return null;
+    long offset = r.getOffset();
+    long length = r.getLength();
+    if (offset < 0 || length <= 0 || length > node.config().maxRequestBytes() || offset >= image.getSize()
+        || length > image.getSize() - offset) {
+      return null; // the worker path says what is wrong
+    }
+    return new ReadRequest(image, null, offset, length, admit);
+  }
+
   static FetchResponse response(long id, ReadResult r) {
     int n = r.data().length;
     ByteString data = ByteString.empty();

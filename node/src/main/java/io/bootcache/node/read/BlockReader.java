@@ -78,6 +78,24 @@ public final class BlockReader {
     }
   }
 
+  /**
+   * The read answered from this node alone, or null: an image read whose blocks the memo maps and
+   * whose bytes this node holds. Never blocks on the cluster, so it may run on an event loop.
+   */
+  public ReadResult readLocally(ReadRequest r) {
+    if (r.disk() != null) return null;
+    int n = r.blockCount();
+    long first = r.firstBlock();
+    byte[][] data = new byte[n][];
+    BlockHash[] hashes = new BlockHash[n];
+    for (int k = 0; k < n; k++) {
+      hashes[k] = maps.remembered(r.image().getId(), first + k);
+      if (hashes[k] == null || (data[k] = store.localCopy(hashes[k])) == null) return null;
+    }
+    metrics.blockHits.inc(n);
+    return new ReadResult(first, r.image().getBlockSize(), data, hashes, n, 0);
+  }
+
   public CompletableFuture<ReadResult> read(ReadRequest request) {
     return readAll(List.of(request)).get(0);
   }

@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.Set;
 import org.apache.ignite.Ignite;
 import org.apache.ignite.IgniteCache;
+import org.apache.ignite.cache.CachePeekMode;
 
 /** Block bytes by content hash: each distinct block once in the cluster, evicted past the region cap. */
 public final class BlockStore {
@@ -21,6 +22,14 @@ public final class BlockStore {
 
   public void putAll(Map<BlockHash, byte[]> entries) {
     if (!entries.isEmpty()) blocks.putAll(entries);
+  }
+
+  /**
+   * The block's bytes if this node holds a copy (primary or backup), without leaving the node or
+   * blocking; null otherwise. Safe for any copy: a hash's bytes never change.
+   */
+  public byte[] localCopy(BlockHash hash) {
+    return blocks.localPeek(hash, CachePeekMode.PRIMARY, CachePeekMode.BACKUP);
   }
 
   public void put(BlockHash hash, byte[] data) {

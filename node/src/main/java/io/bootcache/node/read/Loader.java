@@ -65,6 +65,18 @@ public final class Loader {
       CompletableFuture<Block> running = inFlight.putIfAbsent(new InFlight(imageId, indexes[i]), claim);
       if (running == null) mine.add(i); else theirs.put(i, running);
     }
+    // a load may have filled and released a block between our first look and our claim: look once
+    // more at what we claimed (a load fills before it releases, so this look sees it)
+    if (!mine.isEmpty()) {
+      lookAgain(image, indexes, out);
+      for (java.util.Iterator<Integer> it = mine.iterator(); it.hasNext(); ) {
+        int i = it.next();
+        if (out[i] != null) {
+          release(imageId, indexes[i]).complete(out[i]);
+          it.remove();
+        }
+      }
+    }
     // load ours before waiting for theirs: a load never waits while holding a claim
     for (List<Integer> run : contiguousRuns(indexes, mine)) loadRun(image, indexes, run, admit, out);
     for (Map.Entry<Integer, CompletableFuture<Block>> e : theirs.entrySet()) {

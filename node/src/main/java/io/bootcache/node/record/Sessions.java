@@ -58,6 +58,13 @@ public final class Sessions {
     sessions.replace(session.getId(), session.toByteArray());
   }
 
+  /** Like {@link #admits}, but null where only the cluster could tell (a session this node has not seen). */
+  public Boolean admitsIfKnown(String id) {
+    if (id.isEmpty()) return false;
+    Long deadline = deadlines.get(id);
+    return deadline == null ? null : System.currentTimeMillis() < deadline;
+  }
+
   /** Whether reads tagged with this session id are admitted into the cache now. */
   public boolean admits(String id) {
     if (id.isEmpty()) return false;
