@@ -1,0 +1,68 @@
+package io.bootcache.cli;
+
+import io.bootcache.client.BootCacheClient;
+import io.bootcache.v1.Image;
+import io.bootcache.v1.ListImagesResponse;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.time.Instant;
+
+@Command(name = "image", mixinStandardHelpOptions = true, description = "Golden images: register, list.",
+    subcommands = {ImageCommand.Register.class, ImageCommand.ListImages.class})
+final class ImageCommand {
+
+  @Command(name = "register", mixinStandardHelpOptions = true,
+      description = "Registers an image: an immutable raw file on the backend that VMs boot from.")
+  static final class Register extends ClientCommand {
+    @Parameters(index = "0", paramLabel = "ID", description = "The image id: 1 to 128 of [A-Za-z0-9._-].")
+    String id;
+
+    @Parameters(index = "1", paramLabel = "LOCATION", description = "The backend file: an absolute path or a file: URI.")
+    String location;
+
+    @Option(names = "--block-size", paramLabel = "N", defaultValue = "0", converter = Sizes.Converter.class,
+        description = "Block size, a power of two from 512 to 1 MiB (default: 4096).")
+    long blockSize;
+
+    @Option(names = "--json", description = "Print the image as JSON.")
+    boolean json;
+
+    @Override
+    int run(BootCacheClient client) {
+      if (blockSize < 0 || blockSize > Integer.MAX_VALUE) throw new IllegalArgumentException("--block-size " + blockSize + " is out of range");
+      Image image = client.registerImage(id, location, (int) blockSize);
+      if (json) out().println(Json.of(image));
+      else out().println("registered image " + image.getId() + ": " + Sizes.human(image.getSize()) + ", "
+          + Sizes.human(image.getBlockSize()) + " blocks, " + image.getLocation());
+      out().flush();
+      return Main.EXIT_OK;
+    }
+  }
+
+  @Command(name = "list", mixinStandardHelpOptions = true, description = "Lists the registered images.")
+  static final class ListImages extends ClientCommand {
+    @Option(names = "--json", description = "Print the list as JSON.")
+    boolean json;
+
+    @Override
+    int run(BootCacheClient client) {
+      var images = client.images();
+      if (json) {
+        out().println(Json.of(ListImagesResponse.newBuilder().addAllImages(images).build()));
+      } else if (images.isEmpty()) {
+        out().println("no images registered");
+      } else {
+        Table t = new Table("ID", "SIZE", "BLOCK", "REGISTERED", "LOCATION").right(1, 2);
+        for (Image i : images) {
+          t.row(i.getId(), Sizes.human(i.getSize()), Sizes.human(i.getBlockSize()),
+              Instant.ofEpochMilli(i.getRegisteredAtMs()).toString(), i.getLocation());
+        }
+        t.print(out());
+      }
+      out().flush();
+      return Main.EXIT_OK;
+    }
+  }
+}

@@ -1,0 +1,165 @@
+package io.bootcache.cli;
+
+import io.bootcache.client.BootCacheClient;
+import io.bootcache.client.nbd.ClusterCatalog;
+import io.bootcache.client.nbd.ExportListCache;
+import io.bootcache.client.nbd.FullCloneExport;
+import io.bootcache.client.nbd.NbdExport;
+import io.bootcache.client.nbd.NbdServer;
+import io.bootcache.v1.CloneMode;
+import io.bootcache.v1.Disk;
+import io.bootcache.v1.Image;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/** Serves every registered image and disk as an NBD export named by its id, until stopped. */
+@Command(name = "nbd", mixinStandardHelpOptions = true,
+    description = {
+        "Serves every registered image and disk over NBD, named by its id: images and linked-clone disks "
+            + "read-only, full-clone disks read-write (into their own file). Each connection is one boot session.",
+        "Example: qemu-img create -f qcow2 -F raw -b nbd://127.0.0.1:10809/IMAGE vm1.qcow2"})
+public final class NbdCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:10809",
+      description = "Address to listen on (default: ${DEFAULT-VALUE}; port 0 picks a free one).")
+  String listen;
+
+  @Option(names = "--idle-timeout", paramLabel = "SECONDS", defaultValue = "30",
+      description = "A boot session ends after this long without requests (default: ${DEFAULT-VALUE}).")
+  double idleSeconds;
+
+  @Option(names = "--read-deadline", paramLabel = "MILLIS", defaultValue = "2000",
+      description = "How long a read waits for the cluster before it is read from the backing file (default: ${DEFAULT-VALUE}).")
+  long readDeadlineMs;
+
+  @Option(names = "--refresh", paramLabel = "SECONDS", defaultValue = "5",
+      description = "How often the export list is refreshed from the cluster at most (default: ${DEFAULT-VALUE}).")
+  double refreshSeconds;
+
+  @Option(names = "--max-request", paramLabel = "BYTES", defaultValue = "33554432",
+      description = "Largest read or write accepted, advertised as the maximum block size (default: ${DEFAULT-VALUE}).")
+  int maxRequestBytes;
+
+  @Option(names = "--max-cluster-reads", paramLabel = "BYTES", defaultValue = "16777216",
+      description = "Bytes of reads in flight to the cluster at most; more wait in this server, where waiting does not "
+          + "count against the read deadline (default: ${DEFAULT-VALUE}).")
+  long maxClusterReadBytes;
+
+  @Option(names = "--export-cache", paramLabel = "FILE",
+      description = "Keep the last export list the cluster gave in FILE, and serve it (reading the backing files) "
+          + "when the server starts while the cluster is down.")
+  Path exportCache;
+
+  @Override
+  public Integer call() throws Exception {
+    Running running = start();
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      running.close();
+      stopped.countDown();
+    }, "nbd-shutdown"));
+
+    PrintWriter out = spec.commandLine().getOut();
+    out.println("bootcache nbd: serving on nbd://" + running.server().host() + ":" + running.server().port() + "/EXPORT");
+    for (NbdExport e : running.catalog().list()) {
+      out.println("  " + e.name() + "  " + e.description());
+    }
+    out.flush();
+    stopped.await();
+    return Main.EXIT_OK;
+  }
+
+  /** A started server with what it uses; closing stops it, ends its boot sessions and closes the client. */
+  public record Running(NbdServer server, ClusterCatalog catalog, BootCacheClient client) implements AutoCloseable {
+    @Override
+    public void close() {
+      server.close();
+      catalog.close();
+      client.close();
+    }
+  }
+
+  /** Starts serving (the options parsed); returns at once. */
+  public Running start() {
+    HostPort address = HostPort.parse(listen, spec);
+    if (!(idleSeconds > 0) || readDeadlineMs <= 0 || !(refreshSeconds >= 0) || maxClusterReadBytes <= 0) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "--idle-timeout, --read-deadline and --max-cluster-reads must be positive, --refresh not negative");
+    }
+    BootCacheClient client = connect();
+    ClusterCatalog catalog = null;
+    try {
+      catalog = ClusterCatalog.builder(client)
+          .idleTimeout(Duration.ofMillis((long) (idleSeconds * 1000)))
+          .refreshInterval(Duration.ofMillis((long) (refreshSeconds * 1000)))
+          .exportCache(exportCache)
+          .maxClusterReadBytes(maxClusterReadBytes)
+          .build();
+      NbdServer server = NbdServer.builder().catalog(catalog).listen(address.host(), address.port())
+          .maxRequestBytes(maxRequestBytes).start();
+      return new Running(server, catalog, client);
+    } catch (RuntimeException e) {
+      if (catalog != null) catalog.close();
+      client.close();
+      throw e;
+    }
+  }
+
+  /**
+   * A client for the data path. If the cluster cannot be reached now and an export cache exists, the
+   * client is told the backing files from it, so that its fallback can read them.
+   */
+  private BootCacheClient connect() {
+    BootCacheClient.Builder builder = ((Main) spec.root().userObject()).clientBuilder()
+        .deadline(Duration.ofMillis(readDeadlineMs));
+    BootCacheClient client = builder.build();
+    if (exportCache == null) return client;
+    try {
+      client.images();
+      return client;
+    } catch (RuntimeException unreachable) {
+      Optional<ExportListCache.Snapshot> saved = new ExportListCache(exportCache).load();
+      if (saved.isEmpty()) return client;
+      client.close();
+      Map<String, String> imageFiles = new HashMap<>();
+      for (Image i : saved.get().images()) {
+        imageFiles.put(i.getId(), i.getLocation());
+        builder.location(i.getId(), FullCloneExport.pathOf(i.getLocation()));
+      }
+      for (Disk d : saved.get().disks()) {
+        String file = d.getMode() == CloneMode.FULL && !d.getLocation().isEmpty() ? d.getLocation() : imageFiles.get(d.getImageId());
+        if (file != null) builder.location(d.getId(), FullCloneExport.pathOf(file));
+      }
+      return builder.build();
+    }
+  }
+
+  /** HOST:PORT of --listen. */
+  record HostPort(String host, int port) {
+    static HostPort parse(String s, CommandSpec spec) {
+      int colon = s.lastIndexOf(':');
+      try {
+        int port = Integer.parseInt(s.substring(colon + 1));
+        if (colon <= 0 || port < 0 || port > 65535) throw new NumberFormatException();
+        return new HostPort(s.substring(0, colon), port);
+      } catch (NumberFormatException e) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--listen wants HOST:PORT, got '" + s + "'");
+      }
+    }
+  }
+}

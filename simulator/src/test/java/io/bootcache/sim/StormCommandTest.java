@@ -1,0 +1,48 @@
+package io.bootcache.sim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** Bad input to the storm command is a clear one-line error and exit code 2, before anything starts. */
+class StormCommandTest {
+
+  private static String[] run(String... args) {
+    CommandLine cl = Main.commandLine();
+    StringWriter err = new StringWriter();
+    cl.setErr(new PrintWriter(err));
+    int code = cl.execute(args);
+    return new String[] {Integer.toString(code), err.toString()};
+  }
+
+  @Test
+  void badNumbersAndNamesAreRefusedWithTheirReason(@TempDir Path dir) throws Exception {
+    String[] r = run("storm", "--vms", "0");
+    assertEquals("2", r[0]);
+    assertTrue(r[1].contains("--vms must be at least 1"), r[1]);
+    r = run("storm", "--preset", "solaris");
+    assertEquals("2", r[0]);
+    assertTrue(r[1].contains("unknown preset 'solaris'"), r[1]);
+    r = run("storm", "--overlap", "1.5");
+    assertTrue(r[1].contains("overlap must be within [0, 1]"), r[1]);
+    r = run("storm", "--trace", dir.resolve("missing.csv").toString());
+    assertEquals("2", r[0]);
+    assertTrue(r[1].contains("trace file not found"), r[1]);
+    Path junk = Files.writeString(dir.resolve("junk.txt"), "not a trace\n");
+    r = run("storm", "--trace", junk.toString());
+    assertTrue(r[1].contains("not a known trace format"), r[1]);
+    r = run("storm", "--image", dir.resolve("nope.raw").toString());
+    assertTrue(r[1].contains("image file not found"), r[1]);
+    r = run("storm", "--image-size", "lots");
+    assertTrue(r[1].contains("not a size"), r[1]);
+    r = run("storm", "--vms", "ten");
+    assertEquals("2", r[0], "picocli's own parse errors use code 2 too");
+  }
+}
