@@ -2,6 +2,7 @@ package io.bootcache.cli;
 
 import io.bootcache.client.BootCacheClient;
 import io.bootcache.client.BootCacheException;
+import io.bootcache.client.Recorder;
 import io.bootcache.client.Target;
 import io.vertx.grpc.common.GrpcStatus;
 import picocli.CommandLine;
@@ -36,19 +37,32 @@ final class ReadCommand extends ClientCommand {
   @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write the bytes to FILE instead of stdout.")
   Path output;
 
+  @Option(names = "--boot", description = "Read as a boot would: inside a new boot session, so the range is admitted "
+      + "into the cache and recorded into the image's boot profile.")
+  boolean boot;
+
   @Override
   int run(BootCacheClient client) throws IOException {
     if (offset < 0) throw new CommandLine.ParameterException(spec.commandLine(), "OFFSET must not be negative, got " + offset);
     if (length <= 0) throw new CommandLine.ParameterException(spec.commandLine(), "LENGTH must be positive, got " + length);
     Target t = disk ? Target.disk(target) : Target.image(target);
-    if (length > PIECE) checkRange(client); // a long read must not stop half-written at the end of the image
+    if (length > PIECE || boot) checkRange(client); // a long read must not stop half-written at the end of the image
+    Recorder session = boot ? client.startBoot(t, "bootcache-cli") : null;
+    try {
+      return copy(client, t, session);
+    } finally {
+      if (session != null) session.close();
+    }
+  }
+
+  private int copy(BootCacheClient client, Target t, Recorder session) throws IOException {
     // Read the first piece before touching the output: a bad request leaves no empty file behind.
-    byte[] first = client.readBlocking(t, offset, Math.min(PIECE, length));
+    byte[] first = read(client, t, offset, Math.min(PIECE, length), session);
     OutputStream sink = output == null ? main().rawOut() : new BufferedOutputStream(Files.newOutputStream(output), 1 << 20);
     try {
       sink.write(first);
       for (long done = first.length; done < length; ) {
-        byte[] piece = client.readBlocking(t, offset + done, Math.min(PIECE, length - done));
+        byte[] piece = read(client, t, offset + done, Math.min(PIECE, length - done), session);
         sink.write(piece);
         done += piece.length;
       }
@@ -61,6 +75,12 @@ final class ReadCommand extends ClientCommand {
       spec.commandLine().getErr().flush();
     }
     return Main.EXIT_OK;
+  }
+
+  private static byte[] read(BootCacheClient client, Target t, long at, long n, Recorder session) {
+    if (session == null) return client.readBlocking(t, at, n);
+    session.read(at, n);
+    return client.readBlocking(t, at, n, session.sessionId());
   }
 
   private void checkRange(BootCacheClient client) {

@@ -108,6 +108,26 @@ class CliTest {
   }
 
   @Test
+  void aBootReadIsCachedSoTheNextReadHitsAndItShowsInTheProfile() throws Exception {
+    Path walk = dir.resolve("walk.raw");
+    byte[] content = TestImages.write(walk, 1 << 20, 99);
+    assertEquals(0, run("image", "register", "walk", walk.toString()).code);
+    var metrics = cluster.node(0).services().metrics();
+    Path first = dir.resolve("first.bin");
+    Run boot = run("read", "--boot", "walk", "0", "64k", "-o", first.toString());
+    assertEquals(0, boot.code, boot.err);
+    assertArrayEquals(TestImages.slice(content, 0, 65536), Files.readAllBytes(first));
+    long hits = metrics.blockHits.getCount();
+    Run again = run("read", "walk", "0", "64k");
+    assertEquals(0, again.code, again.err);
+    assertArrayEquals(TestImages.slice(content, 0, 65536), again.raw);
+    assertEquals(hits + 16, metrics.blockHits.getCount(), "the second read hits all 16 blocks");
+    Run profile = run("profile", "show", "walk", "--json");
+    assertEquals(0, profile.code, profile.err);
+    assertTrue(profile.out.contains("\"boots\": 1"), profile.out);
+  }
+
+  @Test
   void statsWarmAndProfile() {
     Run stats = run("stats");
     assertEquals(0, stats.code, stats.err);
