@@ -75,7 +75,9 @@ final class FetchStreamHandler {
     ReadRequest req = requests.validateLocally(r);
     ReadResult res = req == null ? null : node.reader().readLocally(req);
     if (res == null) return false;
-    answer(FetchRequests.response(r.getId(), res));
+    // written here, while Vert.x handles the inbound read: it flushes once when the read burst ends
+    inFlight--;
+    if (!closed) out.write(FetchRequests.response(r.getId(), res));
     node.metrics().fetches.mark();
     node.metrics().fetchLatency.update(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
     return true;
