@@ -146,7 +146,16 @@ class RecordTest {
     assertEquals(List.of(0L, 100L, 10L, 11L, 7L), p.getBlocksList());
     assertEquals(List.of(1, 2, 5, 5, 9), p.getFirstTouchMsList());
     assertEquals(List.of(2, 1, 2, 2, 2), p.getCountList());
-    assertEquals(GrpcStatus.NOT_FOUND, statusOf(node.endBoot(EndBootRequest.newBuilder().setSessionId(summaries.get(0).getSessionId()).build())));
+    // ending a boot again (a retry) answers the same, and the ended session admits nothing more
+    BootSummary again = await(node.endBoot(EndBootRequest.newBuilder().setSessionId(summaries.get(0).getSessionId()).build()));
+    assertEquals(summaries.get(0).getDurationMs(), again.getDurationMs());
+    assertEquals(summaries.get(0).getBlocksRead(), again.getBlocksRead());
+    var notAdmitted = await(node.fetch(FetchRequest.newBuilder().setImageId("base").setOffset(SIZE - 8192).setLength(4096)
+        .setSessionId(summaries.get(0).getSessionId()).build()));
+    var stillMissing = await(node.fetch(FetchRequest.newBuilder().setImageId("base").setOffset(SIZE - 8192).setLength(4096).build()));
+    assertEquals(1, notAdmitted.getMisses());
+    assertEquals(1, stillMissing.getMisses(), "a read tagged with an ended session is not admitted");
+    assertEquals(GrpcStatus.NOT_FOUND, statusOf(node.endBoot(EndBootRequest.newBuilder().setSessionId("s-never-was").build())));
 
     // warm reads the profile's blocks into the cache; prefetch streams them in boot order
     WarmResponse warm = await(node.warm(WarmRequest.newBuilder().setImageId("base").build()));

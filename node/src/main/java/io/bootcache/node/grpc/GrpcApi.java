@@ -108,13 +108,12 @@ public final class GrpcApi extends BootCacheGrpcService {
   @Override
   public Future<BootSummary> endBoot(EndBootRequest r) {
     return blocking(() -> {
-      BootSession s = node.sessions().get(r.getSessionId());
-      node.sessions().end(s.getId());
+      BootSession s = node.sessions().end(r.getSessionId());
       Image image = node.catalog().image(s.getImageId());
       BootProfile p = node.profiles().get(image.getId(), image.getBlockSize());
       return BootSummary.newBuilder()
           .setSessionId(s.getId())
-          .setDurationMs(System.currentTimeMillis() - s.getStartedAtMs())
+          .setDurationMs(s.getEndedAtMs() - s.getStartedAtMs())
           .setBlocksRead(s.getBlocksRead())
           .setBoots(p.getBoots())
           .setWorkingSetBlocks(p.getBlocksCount())

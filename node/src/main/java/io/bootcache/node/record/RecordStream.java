@@ -187,7 +187,7 @@ public final class RecordStream {
       try {
         if (session != null && !firstTouch.isEmpty()) {
           deps.profiles().merge(image.getId(), image.getBlockSize(), firstTouch);
-          deps.sessions().update(session.toBuilder().setBlocksRead(firstTouch.size()).build());
+          deps.sessions().setBlocksRead(session.getId(), firstTouch.size());
         }
         RecordSummary summary = RecordSummary.newBuilder()
             .setSessionId(session == null ? "" : session.getId())

@@ -54,8 +54,19 @@ public final class Sessions {
     }
   }
 
-  public void update(BootSession session) {
-    sessions.replace(session.getId(), session.toByteArray());
+  /** Records how many blocks the session's recorder reported (its Record stream ended). */
+  public void setBlocksRead(String id, long blocks) {
+    while (true) {
+      byte[] old = sessions.get(id);
+      if (old == null) return;
+      BootSession s;
+      try {
+        s = BootSession.parseFrom(old);
+      } catch (InvalidProtocolBufferException e) {
+        throw new IllegalStateException("corrupt session record " + id, e);
+      }
+      if (sessions.replace(id, old, s.toBuilder().setBlocksRead(blocks).build().toByteArray())) return;
+    }
   }
 
   /** Like {@link #admits}, but null where only the cluster could tell (a session this node has not seen). */
@@ -74,7 +85,8 @@ public final class Sessions {
       byte[] bytes = sessions.get(id);
       if (bytes == null) return false;
       try {
-        deadline = BootSession.parseFrom(bytes).getDeadlineMs();
+        BootSession s = BootSession.parseFrom(bytes);
+        deadline = s.getEndedAtMs() > 0 ? s.getEndedAtMs() : s.getDeadlineMs();
       } catch (InvalidProtocolBufferException e) {
         return false;
       }
@@ -84,8 +96,19 @@ public final class Sessions {
     return System.currentTimeMillis() < deadline;
   }
 
-  public void end(String id) {
-    sessions.remove(id);
-    deadlines.remove(id);
+  /**
+   * Ends the session, once: it admits nothing more, and stays known (until it expires) so that
+   * ending it again, a retry, answers the same. Returns the ended session.
+   */
+  public BootSession end(String id) {
+    while (true) {
+      BootSession s = get(id);
+      if (s.getEndedAtMs() > 0) return s;
+      BootSession ended = s.toBuilder().setEndedAtMs(Math.max(System.currentTimeMillis(), s.getStartedAtMs())).build();
+      if (sessions.replace(id, s.toByteArray(), ended.toByteArray())) {
+        deadlines.put(id, ended.getEndedAtMs());
+        return ended;
+      }
+    }
   }
 }
