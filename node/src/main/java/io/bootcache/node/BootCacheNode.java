@@ -119,7 +119,8 @@ public final class BootCacheNode implements AutoCloseable {
     MetadataFiles files = new MetadataFiles(config.dataDir());
     Catalog catalog = new Catalog(ignite, files);
     BlockMaps maps = new BlockMaps(ignite, config.stripeBlocks());
-    BlockStore store = new BlockStore(ignite);
+    BlockStore store = new BlockStore(ignite, config.hotBlocksBytes());
+    metrics.registry().gauge("bootcache.hot.bytes", () -> store::hotBytes);
     Backend backend = new Backend(new RateLimiter(config.backendIops(), config.backendBytesPerSecond()),
         config.backendLatency(), metrics);
     Loader loader = new Loader(catalog, maps, store, backend, metrics);

@@ -77,7 +77,8 @@ public final class LocalCluster implements AutoCloseable {
         for (int i = 0; i < nodes; i++) {
           NodeConfig.Builder b = NodeConfig.builder()
               .blocksRegionBytes(64 * NodeConfig.MIB)
-              .metaRegionBytes(48 * NodeConfig.MIB);
+              .metaRegionBytes(48 * NodeConfig.MIB)
+              .hotBlocksBytes(32 * NodeConfig.MIB); // several nodes share one heap
           b = configure.apply(b)
               .nodeName("local-" + base + "-" + i)
               .bindHost("127.0.0.1")

@@ -53,6 +53,9 @@ public final class Main implements Callable<Integer> {
   String memory;
   @Option(names = "--meta-memory", defaultValue = "128m", description = "Cap of the metadata region (default: ${DEFAULT-VALUE}).")
   String metaMemory;
+  @Option(names = "--hot-memory", defaultValue = "64m",
+      description = "On-heap bytes of the hottest blocks in front of the region; 0 = off (default: ${DEFAULT-VALUE}).")
+  String hotMemory;
   @Option(names = "--backups", defaultValue = "1", description = "Backup copies of each cached entry (default: ${DEFAULT-VALUE}).")
   int backups;
   @Option(names = "--backend-iops", defaultValue = "0", description = "Backend reads per second this node may issue; 0 = unlimited.")
@@ -83,7 +86,8 @@ public final class Main implements Callable<Integer> {
         .bindHost(bind).grpcPort(grpcPort).adminPort(adminPort)
         .discoveryPort(discoveryPort).communicationPort(communicationPort)
         .seeds(seeds).dataDir(dataDir)
-        .blocksRegionBytes(bytes(memory)).metaRegionBytes(bytes(metaMemory)).backups(backups)
+        .blocksRegionBytes(bytes(memory)).metaRegionBytes(bytes(metaMemory)).hotBlocksBytes(bytes(hotMemory))
+        .backups(backups)
         .backendIops(backendIops).backendBytesPerSecond(bytes(backendBandwidth))
         .bootWindow(duration(bootWindow)).maxRequestBytes(bytes(maxRequest))
         .trustRecordedReads(trustRecordedReads);

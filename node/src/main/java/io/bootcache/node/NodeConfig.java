@@ -27,6 +27,7 @@ public final class NodeConfig {
   private final Path dataDir;
   private final long blocksRegionBytes;
   private final long metaRegionBytes;
+  private final long hotBlocksBytes;
   private final int backups;
   private final long backendIops;
   private final long backendBytesPerSecond;
@@ -48,6 +49,7 @@ public final class NodeConfig {
     this.dataDir = b.dataDir;
     this.blocksRegionBytes = b.blocksRegionBytes;
     this.metaRegionBytes = b.metaRegionBytes;
+    this.hotBlocksBytes = b.hotBlocksBytes;
     this.backups = b.backups;
     this.backendIops = b.backendIops;
     this.backendBytesPerSecond = b.backendBytesPerSecond;
@@ -76,6 +78,7 @@ public final class NodeConfig {
     b.dataDir = dataDir;
     b.blocksRegionBytes = blocksRegionBytes;
     b.metaRegionBytes = metaRegionBytes;
+    b.hotBlocksBytes = hotBlocksBytes;
     b.backups = backups;
     b.backendIops = backendIops;
     b.backendBytesPerSecond = backendBytesPerSecond;
@@ -107,6 +110,11 @@ public final class NodeConfig {
   public long blocksRegionBytes() { return blocksRegionBytes; }
   /** Cap of the region holding block maps, sessions and profiles. */
   public long metaRegionBytes() { return metaRegionBytes; }
+  /**
+   * On-heap bytes of the hottest blocks, in front of the blocks region: a hit there skips Ignite's
+   * per-entry read path. 0 turns it off. Blocks never change, so this tier needs no invalidation.
+   */
+  public long hotBlocksBytes() { return hotBlocksBytes; }
   public int backups() { return backups; }
   /** Backend read operations per second this node may issue; 0: unlimited. */
   public long backendIops() { return backendIops; }
@@ -128,7 +136,7 @@ public final class NodeConfig {
     return "NodeConfig{name=" + nodeName + ", bind=" + bindHost + ", grpc=" + grpcPort + ", admin=" + adminPort
         + ", discovery=" + discoveryPort + "+" + discoveryPortRange + ", communication=" + communicationPort
         + ", seeds=" + seeds + ", dataDir=" + dataDir + ", blocksRegion=" + blocksRegionBytes / MIB + "MiB"
-        + ", metaRegion=" + metaRegionBytes / MIB + "MiB, backups=" + backups + ", backendIops=" + backendIops
+        + ", metaRegion=" + metaRegionBytes / MIB + "MiB, hotBlocks=" + hotBlocksBytes / MIB + "MiB, backups=" + backups + ", backendIops=" + backendIops
         + ", backendBytesPerSecond=" + backendBytesPerSecond + ", backendLatency=" + backendLatency + ", bootWindow=" + bootWindow
         + ", maxRequestBytes=" + maxRequestBytes + ", trustRecordedReads=" + trustRecordedReads + "}";
   }
@@ -145,6 +153,7 @@ public final class NodeConfig {
     private Path dataDir = Path.of("bootcache-data");
     private long blocksRegionBytes = 256 * MIB;
     private long metaRegionBytes = 128 * MIB;
+    private long hotBlocksBytes = 64 * MIB;
     private int backups = 1;
     private long backendIops = 0;
     private long backendBytesPerSecond = 0;
@@ -167,6 +176,7 @@ public final class NodeConfig {
     public Builder dataDir(Path v) { dataDir = Objects.requireNonNull(v); return this; }
     public Builder blocksRegionBytes(long v) { blocksRegionBytes = atLeast(v, 16 * MIB, "blocksRegionBytes"); return this; }
     public Builder metaRegionBytes(long v) { metaRegionBytes = atLeast(v, 32 * MIB, "metaRegionBytes"); return this; }
+    public Builder hotBlocksBytes(long v) { hotBlocksBytes = atLeast(v, 0, "hotBlocksBytes"); return this; }
     public Builder backups(int v) { backups = atLeast(v, 0, "backups"); return this; }
     public Builder backendIops(long v) { backendIops = atLeast(v, 0, "backendIops"); return this; }
     public Builder backendBytesPerSecond(long v) { backendBytesPerSecond = atLeast(v, 0, "backendBytesPerSecond"); return this; }
