@@ -13,6 +13,15 @@ public final class ApiError extends RuntimeException {
 
   public GrpcStatus status() { return status; }
 
+  /** The ApiError anywhere in the cause chain (Ignite wraps a remote job's exception), or null. */
+  public static ApiError in(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof ApiError a) return a;
+      if (c.getCause() == c) break;
+    }
+    return null;
+  }
+
   public static ApiError invalid(String message) { return new ApiError(GrpcStatus.INVALID_ARGUMENT, message); }
   public static ApiError notFound(String message) { return new ApiError(GrpcStatus.NOT_FOUND, message); }
   public static ApiError outOfRange(String message) { return new ApiError(GrpcStatus.OUT_OF_RANGE, message); }

@@ -11,7 +11,7 @@ public final class Statuses {
   private Statuses() {}
 
   public static StatusException of(Throwable t) {
-    ApiError api = apiError(t);
+    ApiError api = ApiError.in(t);
     if (api != null) return new StatusException(api.status(), api.getMessage());
     Throwable root = unwrap(t);
     if (root instanceof StatusException s) return s;
@@ -20,15 +20,6 @@ public final class Statuses {
       return new StatusException(GrpcStatus.UNAVAILABLE, "the node is stopping");
     }
     return new StatusException(GrpcStatus.INTERNAL, "internal error: " + root);
-  }
-
-  /** The ApiError anywhere in the cause chain (Ignite wraps a remote job's exception). */
-  public static ApiError apiError(Throwable t) {
-    for (Throwable c = t; c != null; c = c.getCause()) {
-      if (c instanceof ApiError a) return a;
-      if (c.getCause() == c) break;
-    }
-    return null;
   }
 
   private static Throwable unwrap(Throwable t) {

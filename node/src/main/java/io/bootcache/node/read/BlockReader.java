@@ -273,7 +273,7 @@ public final class BlockReader {
       try {
         out.complete(unpack(f.get()));
       } catch (RuntimeException ownerFailed) {
-        ApiError refused = io.bootcache.node.grpc.Statuses.apiError(ownerFailed);
+        ApiError refused = ApiError.in(ownerFailed);
         if (refused != null) {
           out.completeExceptionally(refused);
           return;
