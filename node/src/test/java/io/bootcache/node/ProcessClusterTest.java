@@ -44,7 +44,7 @@ class ProcessClusterTest {
   CompletableFuture<Void> startNode(int i, int base, int grpcPort, int adminPort) throws Exception {
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx256m", "-XX:+UseSerialGC", "-Djava.net.preferIPv4Stack=true"));
-    cmd.addAll(Arrays.asList(System.getProperty("bootcache.test.opens", String.join(" ", opens())).split(" ")));
+    cmd.addAll(opens());
     cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.bootcache.node.Main",
         "--name", "proc-" + i, "--grpc-port", "" + grpcPort, "--admin-port", "" + adminPort,
         "--discovery-port", "" + base, "--communication-port", "" + (base + 10),
@@ -68,15 +68,12 @@ class ProcessClusterTest {
     return up;
   }
 
+  /** The --add-opens Ignite needs, as the build gave them to this test JVM. */
   static List<String> opens() {
-    return List.of("java.base/jdk.internal.access", "java.base/jdk.internal.misc", "java.base/sun.nio.ch",
-            "java.base/sun.util.calendar", "java.management/com.sun.jmx.mbeanserver", "jdk.internal.jvmstat/sun.jvmstat.monitor",
-            "java.base/sun.reflect.generics.reflectiveObjects", "jdk.management/com.sun.management.internal",
-            "java.base/java.io", "java.base/java.nio", "java.base/java.net", "java.base/java.util",
-            "java.base/java.util.concurrent", "java.base/java.util.concurrent.locks", "java.base/java.util.concurrent.atomic",
-            "java.base/java.lang", "java.base/java.lang.invoke", "java.base/java.math", "java.sql/java.sql",
-            "java.base/java.lang.reflect", "java.base/java.time", "java.base/java.text", "java.management/sun.management")
-        .stream().map(o -> "--add-opens=" + o + "=ALL-UNNAMED").toList();
+    List<String> opens = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+        .filter(a -> a.startsWith("--add-opens")).toList();
+    if (opens.isEmpty()) throw new IllegalStateException("this test JVM was started without Ignite's --add-opens");
+    return opens;
   }
 
   @Test

@@ -36,19 +36,23 @@ final class FetchRequests {
       }
       default -> throw ApiError.invalid("a fetch must name an image_id or a disk_id");
     }
-    long offset = r.getOffset();
-    long length = r.getLength();
-    long size = image.getSize();
-    long cap = node.config().maxRequestBytes();
-    if (offset < 0) throw ApiError.invalid("offset " + offset + " is negative");
-    if (length <= 0) throw ApiError.invalid("length " + length + " must be positive");
-    if (length > cap) throw ApiError.invalid("length " + length + " is over the request cap of " + cap + " bytes: split the read");
-    if (offset >= size) throw ApiError.outOfRange("offset " + offset + " is past the end of " + what + " (" + size + " bytes)");
-    if (length > size - offset) {
-      throw ApiError.outOfRange("range " + offset + "+" + length + " ends past the end of " + what + " (" + size + " bytes)");
-    }
+    ApiError bad = rangeError(r.getOffset(), r.getLength(), image.getSize(), what);
+    if (bad != null) throw bad;
     boolean admit = node.sessions().admits(r.getSessionId());
-    return new ReadRequest(image, disk, offset, length, admit);
+    return new ReadRequest(image, disk, r.getOffset(), r.getLength(), admit);
+  }
+
+  /** What is wrong with the range, or null: offset and length inside the target and under the request cap. */
+  private ApiError rangeError(long offset, long length, long size, String what) {
+    long cap = node.config().maxRequestBytes();
+    if (offset < 0) return ApiError.invalid("offset " + offset + " is negative");
+    if (length <= 0) return ApiError.invalid("length " + length + " must be positive");
+    if (length > cap) return ApiError.invalid("length " + length + " is over the request cap of " + cap + " bytes: split the read");
+    if (offset >= size) return ApiError.outOfRange("offset " + offset + " is past the end of " + what + " (" + size + " bytes)");
+    if (length > size - offset) {
+      return ApiError.outOfRange("range " + offset + "+" + length + " ends past the end of " + what + " (" + size + " bytes)");
+    }
+    return null;
   }
 
   /**
@@ -60,13 +64,8 @@ final class FetchRequests {
     Image image = node.catalog().knownImage(r.getImageId());
     Boolean admit = node.sessions().admitsIfKnown(r.getSessionId());
     if (image == null || admit == null) return null;
-    long offset = r.getOffset();
-    long length = r.getLength();
-    if (offset < 0 || length <= 0 || length > node.config().maxRequestBytes() || offset >= image.getSize()
-        || length > image.getSize() - offset) {
-      return null; // the worker path says what is wrong
-    }
-    return new ReadRequest(image, null, offset, length, admit);
+    if (rangeError(r.getOffset(), r.getLength(), image.getSize(), "") != null) return null; // the worker path says what
+    return new ReadRequest(image, null, r.getOffset(), r.getLength(), admit);
   }
 
   static FetchResponse response(long id, ReadResult r) {
