@@ -38,20 +38,26 @@ class SingleFlightTest {
     byte[] content = Files.readAllBytes(file);
     // a slow backend keeps every miss in flight while the others arrive
     try (LocalCluster cluster = LocalCluster.builder().nodes(2).dataDir(dir)
-            .configure(b -> b.backendLatency(java.time.Duration.ofMillis(20))).start();
+            .configure(b -> b.backendLatency(java.time.Duration.ofMillis(100))).start();
          GrpcTestClient t = new GrpcTestClient()) {
       BootCacheGrpcClient first = t.to(cluster.grpcAddresses().get(0));
       await(first.registerImage(RegisterImageRequest.newBuilder().setId("golden").setLocation(file.toString()).build()));
       String session = await(first.startBoot(StartBootRequest.newBuilder().setImageId("golden").build())).getId();
 
-      List<Future<FetchResponse>> all = new ArrayList<>();
+      // each client its own connection, alternating between the nodes, all connected before any
+      // read is sent, so that the misses really arrive together
       List<GrpcClient> connections = new ArrayList<>();
+      List<BootCacheGrpcClient> nodes = new ArrayList<>();
       for (int c = 0; c < clients; c++) {
-        // each client its own connection, alternating between the nodes
         GrpcClient conn = GrpcClient.client(t.vertx, new GrpcClientOptions().setMaxMessageSize(8 << 20));
         connections.add(conn);
         String[] hp = cluster.grpcAddresses().get(c % 2).split(":");
         BootCacheGrpcClient node = BootCacheGrpcClient.create(conn, SocketAddress.inetSocketAddress(Integer.parseInt(hp[1]), hp[0]));
+        await(node.listImages(io.bootcache.v1.ListImagesRequest.getDefaultInstance()));
+        nodes.add(node);
+      }
+      List<Future<FetchResponse>> all = new ArrayList<>();
+      for (BootCacheGrpcClient node : nodes) {
         for (int off = 0; off < size; off += chunk) {
           all.add(node.fetch(image("golden", off, chunk).toBuilder().setSessionId(session).build()));
         }
