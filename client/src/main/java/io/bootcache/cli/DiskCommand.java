@@ -5,13 +5,14 @@ import io.bootcache.v1.CloneMode;
 import io.bootcache.v1.Disk;
 import io.bootcache.v1.DiskState;
 import io.bootcache.v1.ListDisksResponse;
+import java.nio.file.Path;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "disk", mixinStandardHelpOptions = true, description = "VM boot disks over images: register, list, resync.",
-    subcommands = {DiskCommand.Register.class, DiskCommand.ListDisks.class, DiskCommand.Resync.class})
+@Command(name = "disk", mixinStandardHelpOptions = true, description = "VM boot disks over images: register, list, resync, reset.",
+    subcommands = {DiskCommand.Register.class, DiskCommand.ListDisks.class, DiskCommand.Resync.class, DiskCommand.Reset.class})
 final class DiskCommand {
 
   static String describe(Disk d) {
@@ -86,8 +87,32 @@ final class DiskCommand {
   }
 
   @Command(name = "resync", mixinStandardHelpOptions = true,
-      description = "Rebuilds a stale full clone's layer from its own file and makes it active again.")
+      description = {"Rebuilds a stale disk's layer from a file holding the disk's whole content, and makes it active again.",
+          "A full clone is rebuilt from its own file; a linked clone needs --from: a raw copy of its disk, e.g.",
+          "  qemu-img convert -O raw vm.qcow2 vm.raw   (with the VM stopped)"})
   static final class Resync extends ClientCommand {
+    @Parameters(index = "0", paramLabel = "ID", description = "The disk id.")
+    String id;
+
+    @Option(names = "--from", paramLabel = "FILE", description = "A raw file of the disk's content, readable by the node.")
+    Path from;
+
+    @Option(names = "--json", description = "Print the disk as JSON.")
+    boolean json;
+
+    @Override
+    int run(BootCacheClient client) {
+      Disk d = client.resyncDisk(id, from == null ? "" : from.toAbsolutePath().normalize().toString());
+      out().println(json ? Json.of(d) : "resynced " + describe(d));
+      out().flush();
+      return Main.EXIT_OK;
+    }
+  }
+
+  @Command(name = "reset", mixinStandardHelpOptions = true,
+      description = {"Discards a linked clone's recorded writes: it reads as its image again, from a fresh layer.",
+          "For a VM whose writes are not wanted any more (reprovisioned); a full clone is resynced instead."})
+  static final class Reset extends ClientCommand {
     @Parameters(index = "0", paramLabel = "ID", description = "The disk id.")
     String id;
 
@@ -96,8 +121,8 @@ final class DiskCommand {
 
     @Override
     int run(BootCacheClient client) {
-      Disk d = client.resyncDisk(id);
-      out().println(json ? Json.of(d) : "resynced " + describe(d));
+      Disk d = client.resetDisk(id);
+      out().println(json ? Json.of(d) : "reset " + describe(d));
       out().flush();
       return Main.EXIT_OK;
     }

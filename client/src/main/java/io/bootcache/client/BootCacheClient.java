@@ -15,6 +15,7 @@ import io.bootcache.v1.ListImagesRequest;
 import io.bootcache.v1.MarkStaleRequest;
 import io.bootcache.v1.RegisterDiskRequest;
 import io.bootcache.v1.RegisterImageRequest;
+import io.bootcache.v1.ResetDiskRequest;
 import io.bootcache.v1.ResyncDiskRequest;
 import io.bootcache.v1.StartBootRequest;
 import io.bootcache.v1.Stats;
@@ -85,6 +86,8 @@ public final class BootCacheClient implements AutoCloseable {
   private final int chunkBytes;
   private final long maxReadBytes;
   private final BackendReader backend;
+  /** True when the backend is the default one, reading the files the cluster told of. */
+  private final boolean filesBackend;
   private final ExecutorService backendIo;
   private final Catalog catalog;
   private final Counters counters = new Counters();
@@ -113,7 +116,8 @@ public final class BootCacheClient implements AutoCloseable {
     this.nodes = new ArrayList<>();
     for (String a : b.nodes) nodes.add(new NodeChannel(a, vertx, unaryGrpc, grpcClients, deadline));
     this.catalog = new Catalog(b.locations);
-    this.backend = b.backend != null ? b.backend : new FileBackend(catalog::backingFile);
+    this.filesBackend = b.backend == null;
+    this.backend = filesBackend ? new FileBackend(catalog::backingFile) : b.backend;
     this.backendIo = Executors.newFixedThreadPool(b.backendThreads, daemonThreads("bootcache-backend"));
     // The catalog (backing files for the fallback) is learned on the first answered read of an unknown target.
   }
@@ -196,7 +200,7 @@ public final class BootCacheClient implements AutoCloseable {
     CompletableFuture<ByteBuffer> result = new CompletableFuture<>();
     String stale = target.isDisk() ? staleReason(target.id()) : null;
     if (stale != null) {
-      fallback(target, offset, length, "disk is stale: " + stale, result);
+      fallback(target, offset, length, GrpcStatus.FAILED_PRECONDITION, "disk " + target.id() + " is stale: " + stale, result);
       return result;
     }
     FetchRequest.Builder req = FetchRequest.newBuilder()
@@ -237,7 +241,7 @@ public final class BootCacheClient implements AutoCloseable {
       ByteBuffer bytes = BlockVerifier.verifyAndSlice(r, request.getOffset(), (int) request.getLength());
       if (bytes == null) {
         counters.verifyFailures.increment();
-        fallback(target, request.getOffset(), (int) request.getLength(),
+        fallback(target, request.getOffset(), (int) request.getLength(), GrpcStatus.UNAVAILABLE,
             "the node's answer did not match its SHA-256 hashes", result);
         return;
       }
@@ -253,9 +257,9 @@ public final class BootCacheClient implements AutoCloseable {
         result.completeExceptionally(failure);
         return;
       }
-      if (s == GrpcStatus.FAILED_PRECONDITION) { // a stale disk: its true bytes are on the backend
+      if (s == GrpcStatus.FAILED_PRECONDITION) { // a stale disk: a full clone's true bytes are in its own file
         if (target.isDisk()) staleByNode.put(target.id(), System.nanoTime() + STALE_RECHECK_NANOS);
-        fallback(target, request.getOffset(), (int) request.getLength(), failure.getMessage(), result);
+        fallback(target, request.getOffset(), (int) request.getLength(), s, failure.getMessage(), result);
         return;
       }
       if (attempt < Math.min(retries, 64) && !closed) {
@@ -264,12 +268,17 @@ public final class BootCacheClient implements AutoCloseable {
         send();
         return;
       }
-      fallback(target, request.getOffset(), (int) request.getLength(), failure.getMessage(), result);
+      fallback(target, request.getOffset(), (int) request.getLength(), GrpcStatus.UNAVAILABLE, failure.getMessage(), result);
     }
   }
 
-  /** Reads the range from the backend ourselves, on the blocking-I/O threads. */
-  private void fallback(Target target, long offset, int length, String why, CompletableFuture<ByteBuffer> result) {
+  /**
+   * Reads the range from the backend ourselves, on the blocking-I/O threads. A disk that no file holds
+   * (a linked clone: its writes live only in the cluster) fails instead, with {@code status} and
+   * {@code why}: its image's file would serve the image's bytes in place of the disk's own writes.
+   */
+  private void fallback(Target target, long offset, int length, GrpcStatus status, String why,
+      CompletableFuture<ByteBuffer> result) {
     try {
       backendIo.execute(() -> {
         try {
@@ -279,6 +288,15 @@ public final class BootCacheClient implements AutoCloseable {
             } catch (Exception e) {
               LOG.log(Level.FINE, "catalog refresh before a fallback read", e);
             }
+          }
+          if (filesBackend && catalog.hasNoFile(target)) {
+            counters.errors.increment();
+            String back = status == GrpcStatus.FAILED_PRECONDITION ? "; `bootcache disk resync " + target.id()
+                + " --from FILE` rebuilds its layer, `bootcache disk reset " + target.id() + "` discards its writes" : "";
+            result.completeExceptionally(new BootCacheException(status, why + "; no file holds the true bytes of "
+                + target + " (a linked clone's writes live only in the cluster's layer), so it is not read from its image"
+                + back));
+            return;
           }
           ByteBuffer b = backend.read(target, offset, length);
           counters.fallbackReads.increment();
@@ -335,10 +353,29 @@ public final class BootCacheClient implements AutoCloseable {
 
   /** Rebuilds a full clone's layer from its own file; this client then serves it from the cluster again. */
   public Disk resyncDisk(String diskId) {
-    Disk d = await(callAny(BootCacheGrpcClient.ResyncDisk, ResyncDiskRequest.newBuilder().setDiskId(diskId).build(), adminDeadline, true));
+    return resyncDisk(diskId, "");
+  }
+
+  /**
+   * Rebuilds a disk's layer from {@code source}, a raw file (as the node sees it) holding the disk's whole
+   * content: what brings a stale linked clone back, from a raw copy of its overlay.
+   */
+  public Disk resyncDisk(String diskId, String source) {
+    return activated(await(callAny(BootCacheGrpcClient.ResyncDisk,
+        ResyncDiskRequest.newBuilder().setDiskId(diskId).setSource(source).build(), adminDeadline, true)));
+  }
+
+  /** Discards a linked clone's recorded writes: it reads as its image again, from a fresh layer. */
+  public Disk resetDisk(String diskId) {
+    return activated(await(callAny(BootCacheGrpcClient.ResetDisk,
+        ResetDiskRequest.newBuilder().setDiskId(diskId).build(), adminDeadline, true)));
+  }
+
+  /** A disk the cluster made active again under a new generation: this client serves it from the cluster again. */
+  private Disk activated(Disk d) {
     catalog.put(d);
-    staleDisks.remove(diskId);
-    staleByNode.remove(diskId);
+    staleDisks.remove(d.getId());
+    staleByNode.remove(d.getId());
     return d;
   }
 

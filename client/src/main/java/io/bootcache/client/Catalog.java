@@ -38,19 +38,22 @@ final class Catalog {
   }
 
   /**
-   * The file holding the target's true content: a given location first; for a full clone its own file;
-   * for an image, or a linked clone (whose writes live in the hypervisor's overlay), the image's file.
+   * The file holding the target's true content: a given location first; for an image its file; for a
+   * full clone its own file. A linked clone has none: its writes live only in the cluster's layer (the
+   * hypervisor's overlay is out of reach), so its image's file would serve the wrong bytes.
    */
   Optional<Path> backingFile(Target t) {
     Path given = givenLocations.get(t.id());
     if (given != null) return Optional.of(given);
     if (!t.isDisk()) return Optional.ofNullable(images.get(t.id())).map(i -> toPath(i.getLocation()));
     Disk d = disks.get(t.id());
-    if (d == null) return Optional.empty();
-    if (d.getMode() == CloneMode.FULL && !d.getLocation().isEmpty()) return Optional.of(toPath(d.getLocation()));
-    Path imageGiven = givenLocations.get(d.getImageId());
-    if (imageGiven != null) return Optional.of(imageGiven);
-    return Optional.ofNullable(images.get(d.getImageId())).map(i -> toPath(i.getLocation()));
+    if (d == null || d.getMode() != CloneMode.FULL || d.getLocation().isEmpty()) return Optional.empty();
+    return Optional.of(toPath(d.getLocation()));
+  }
+
+  /** True when the target is a disk whose true bytes no file holds (a linked clone, or a disk not known yet). */
+  boolean hasNoFile(Target t) {
+    return t.isDisk() && backingFile(t).isEmpty();
   }
 
   /** A backend location is an absolute path or a file: URI. */

@@ -100,7 +100,7 @@ public final class Recorder {
 
   /** Records a read of [offset, offset + length). Never blocks; may be dropped when the queue is full. */
   public void read(long offset, long length) {
-    if (offset < 0 || length <= 0) throw new IllegalArgumentException("bad read range: offset " + offset + ", length " + length);
+    checkRange("read", offset, length);
     if (closed) throw new IllegalStateException("recorder closed");
     if (summary.isDone()) { // the stream is gone
       droppedReads.incrementAndGet();
@@ -133,7 +133,7 @@ public final class Recorder {
    */
   public void write(long offset, byte[] data) {
     if (!target.isDisk()) throw new IllegalStateException("writes belong to a disk; this session boots " + target);
-    if (offset < 0 || data.length == 0) throw new IllegalArgumentException("bad write: offset " + offset + ", " + data.length + " bytes");
+    checkRange("write", offset, data.length);
     if (closed) throw new IllegalStateException("recorder closed");
     if (staleReason != null) return; // the disk is stale already: its layer is not used until resynced
     if (summary.isDone()) {
@@ -175,6 +175,18 @@ public final class Recorder {
       lock.unlock();
     }
     schedulePump();
+  }
+
+  /**
+   * Refuses a range outside the target here, before anything is queued: the node would refuse it and
+   * end the stream, and the writes queued behind it would then be lost.
+   */
+  private void checkRange(String what, long offset, long length) {
+    long size = session.getSize();
+    if (offset < 0 || length <= 0 || (size > 0 && (offset >= size || length > size - offset))) {
+      throw new IllegalArgumentException("bad " + what + ": " + length + " bytes at " + offset + " of " + target
+          + (size > 0 ? " (" + size + " bytes)" : ""));
+    }
   }
 
   /**

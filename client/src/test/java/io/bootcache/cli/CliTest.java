@@ -91,6 +91,30 @@ class CliTest {
   }
 
   @Test
+  void oneNamespaceAndWhatBringsAStaleLinkedCloneBack() throws Exception {
+    assertEquals(0, run("disk", "register", "vm7", "--image", "deb").code);
+    Run hijack = run("image", "register", "vm7", imageFile.toString());
+    assertEquals(Main.EXIT_SERVER_ERROR, hijack.code);
+    assertTrue(hijack.err.contains("taken by disk vm7"), hijack.err);
+
+    Run noSource = run("disk", "resync", "vm7");
+    assertEquals(Main.EXIT_SERVER_ERROR, noSource.code);
+    assertTrue(noSource.err.contains("linked clone"), noSource.err);
+    byte[] content = bytes.clone();
+    content[5000] ^= 0x7f;
+    Path raw = dir.resolve("vm7.raw");
+    Files.write(raw, content);
+    Run resync = run("disk", "resync", "vm7", "--from", raw.toString());
+    assertEquals(0, resync.code, resync.err);
+    assertTrue(resync.out.contains("resynced disk vm7") && resync.out.contains("active"), resync.out);
+    assertArrayEquals(TestImages.slice(content, 4096, 4096), run("read", "--disk", "vm7", "4096", "4096").raw);
+
+    Run reset = run("disk", "reset", "vm7");
+    assertEquals(0, reset.code, reset.err);
+    assertArrayEquals(TestImages.slice(bytes, 4096, 4096), run("read", "--disk", "vm7", "4096", "4096").raw);
+  }
+
+  @Test
   void readToAFileAndToStdout() throws Exception {
     Path out = dir.resolve("out.bin");
     Run r = run("read", "deb", "1000", String.valueOf(SIZE - 1000), "-o", out.toString());

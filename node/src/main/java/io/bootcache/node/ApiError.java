@@ -13,6 +13,12 @@ public final class ApiError extends RuntimeException {
 
   public GrpcStatus status() { return status; }
 
+  /** True when the caller's request was refused as it stands (bad input, unknown id, not allowed): nothing changed. */
+  public boolean isRefusal() {
+    return status == GrpcStatus.INVALID_ARGUMENT || status == GrpcStatus.OUT_OF_RANGE || status == GrpcStatus.NOT_FOUND
+        || status == GrpcStatus.PERMISSION_DENIED || status == GrpcStatus.ALREADY_EXISTS;
+  }
+
   /** The ApiError anywhere in the cause chain (Ignite wraps a remote job's exception), or null. */
   public static ApiError in(Throwable t) {
     for (Throwable c = t; c != null; c = c.getCause()) {

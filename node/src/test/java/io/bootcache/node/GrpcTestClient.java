@@ -8,6 +8,9 @@ import io.vertx.core.Vertx;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.grpc.client.GrpcClient;
 import io.vertx.grpc.client.GrpcClientOptions;
+import io.vertx.grpc.client.GrpcClientRequest;
+import io.vertx.grpc.client.GrpcClientResponse;
+import io.vertx.grpc.common.ServiceMethod;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.client.InvalidStatusException;
 import java.util.concurrent.TimeUnit;
@@ -42,6 +45,24 @@ final class GrpcTestClient implements AutoCloseable {
       throw new AssertionError("expected a gRPC status, got " + e, e);
     }
     throw new AssertionError("expected the call to fail, it succeeded");
+  }
+
+  /** A refused unary call: its status and the node's message. */
+  record Refusal(GrpcStatus status, String message) {}
+
+  /** Calls a unary method and returns how it was refused; fails the test if it succeeded. */
+  <Req, Resp> Refusal refusal(String hostPort, ServiceMethod<Resp, Req> method, Req request) {
+    String[] hp = hostPort.split(":");
+    GrpcClientRequest<Req, Resp> call = await(grpc.request(SocketAddress.inetSocketAddress(Integer.parseInt(hp[1]), hp[0]), method));
+    call.end(request);
+    GrpcClientResponse<Req, Resp> response = await(call.response());
+    try {
+      response.last().await(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      if (response.status() != null && response.status() != GrpcStatus.OK) return new Refusal(response.status(), response.statusMessage());
+      throw new AssertionError("expected a gRPC status, got " + e, e);
+    }
+    throw new AssertionError("expected " + method.methodName() + " to be refused, it succeeded");
   }
 
   static FetchRequest image(String id, long offset, long length) {

@@ -3,11 +3,14 @@ package io.bootcache.node;
 import static io.bootcache.node.GrpcTestClient.await;
 import static io.bootcache.node.GrpcTestClient.statusOf;
 import static io.bootcache.node.GrpcTestClient.verifiedRange;
+import static io.bootcache.node.RecordEvents.read;
+import static io.bootcache.node.RecordEvents.readDisk;
+import static io.bootcache.node.RecordEvents.record;
+import static io.bootcache.node.RecordEvents.write;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.ByteString;
 import io.bootcache.v1.BootCacheGrpcClient;
 import io.bootcache.v1.BootProfile;
 import io.bootcache.v1.BootSession;
@@ -29,8 +32,6 @@ import io.bootcache.v1.ResyncDiskRequest;
 import io.bootcache.v1.StartBootRequest;
 import io.bootcache.v1.WarmRequest;
 import io.bootcache.v1.WarmResponse;
-import io.bootcache.v1.WriteEvent;
-import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.streams.WriteStream;
 import io.vertx.grpc.client.GrpcClientRequest;
@@ -72,29 +73,9 @@ class RecordTest {
     cluster.close();
   }
 
-  static RecordEvent write(String session, long offset, byte[] data) {
-    return RecordEvent.newBuilder().setSessionId(session)
-        .setWrite(WriteEvent.newBuilder().setOffset(offset).setData(ByteString.copyFrom(data))).build();
-  }
 
-  static RecordEvent read(String session, long offset, long length, long t) {
-    return RecordEvent.newBuilder().setSessionId(session)
-        .setRead(ReadEvent.newBuilder().setOffset(offset).setLength(length).setTMs(t)).build();
-  }
 
-  static Future<RecordSummary> record(List<RecordEvent> events) {
-    Promise<WriteStream<RecordEvent>> stream = Promise.promise();
-    Future<RecordSummary> summary = node.record(stream);
-    WriteStream<RecordEvent> out = await(stream.future());
-    events.forEach(out::write);
-    out.end();
-    return summary;
-  }
 
-  static byte[] readDisk(String disk, int offset, int length) {
-    var r = await(node.fetch(FetchRequest.newBuilder().setDiskId(disk).setOffset(offset).setLength(length).build()));
-    return verifiedRange(r, offset, length);
-  }
 
   static Disk register(String id, CloneMode mode, String location) {
     return await(node.registerDisk(RegisterDiskRequest.newBuilder().setId(id).setImageId("base").setMode(mode)
@@ -110,16 +91,16 @@ class RecordTest {
     Arrays.fill(aligned, (byte) 0xab);
     byte[] unaligned = new byte[5000];
     Arrays.fill(unaligned, (byte) 0xcd);
-    RecordSummary summary = await(record(List.of(write(s, 8192, aligned), write(s, 20_000, unaligned), write(s, SIZE - 3, new byte[] {1, 2, 3}))));
+    RecordSummary summary = await(record(node, List.of(write(s, 8192, aligned), write(s, 20_000, unaligned), write(s, SIZE - 3, new byte[] {1, 2, 3}))));
     assertEquals(3, summary.getWrites());
 
     byte[] expected = image.clone();
     System.arraycopy(aligned, 0, expected, 8192, aligned.length);
     System.arraycopy(unaligned, 0, expected, 20_000, unaligned.length);
     System.arraycopy(new byte[] {1, 2, 3}, 0, expected, SIZE - 3, 3);
-    assertArrayEquals(expected, readDisk("vm1", 0, SIZE));
-    assertArrayEquals(Arrays.copyOfRange(expected, 19_999, 25_001), readDisk("vm1", 19_999, 5002));
-    assertArrayEquals(image, readDisk("vm2", 0, SIZE), "another disk over the same image does not see them");
+    assertArrayEquals(expected, readDisk(node, "vm1", 0, SIZE));
+    assertArrayEquals(Arrays.copyOfRange(expected, 19_999, 25_001), readDisk(node, "vm1", 19_999, 5002));
+    assertArrayEquals(image, readDisk(node, "vm2", 0, SIZE), "another disk over the same image does not see them");
     var img = await(node.fetch(FetchRequest.newBuilder().setImageId("base").setOffset(0).setLength(SIZE).build()));
     assertArrayEquals(image, verifiedRange(img, 0, SIZE), "the image does not see them");
   }
@@ -136,7 +117,7 @@ class RecordTest {
       events.add(read(s.getId(), 4096 * 7, 1, 9));   // block 7 at 9 ms
       if (boot == 1) events.add(read(s.getId(), 4096 * 100, 4096, 2)); // block 100, second boot only
       events.add(read(s.getId(), 0, 4096, 1_000_000_000L)); // after the boot window: not profiled
-      assertEquals(events.size(), await(record(events)).getReads());
+      assertEquals(events.size(), await(record(node, events)).getReads());
       summaries.add(await(node.endBoot(EndBootRequest.newBuilder().setSessionId(s.getId()).build())));
     }
     assertEquals(4, summaries.get(0).getBlocksRead());
@@ -179,14 +160,14 @@ class RecordTest {
   @Test
   void badRecordStreamsGetClearErrors() {
     String imageSession = await(node.startBoot(StartBootRequest.newBuilder().setImageId("base").build())).getId();
-    assertEquals(GrpcStatus.PERMISSION_DENIED, statusOf(record(List.of(write(imageSession, 0, new byte[10])))));
-    assertEquals(GrpcStatus.NOT_FOUND, statusOf(record(List.of(read("s-nope", 0, 10, 0)))));
-    assertEquals(GrpcStatus.INVALID_ARGUMENT, statusOf(record(List.of(RecordEvent.newBuilder()
+    assertEquals(GrpcStatus.PERMISSION_DENIED, statusOf(record(node, List.of(write(imageSession, 0, new byte[10])))));
+    assertEquals(GrpcStatus.NOT_FOUND, statusOf(record(node, List.of(read("s-nope", 0, 10, 0)))));
+    assertEquals(GrpcStatus.INVALID_ARGUMENT, statusOf(record(node, List.of(RecordEvent.newBuilder()
         .setRead(ReadEvent.newBuilder().setOffset(0).setLength(1)).build()))));
-    assertEquals(GrpcStatus.OUT_OF_RANGE, statusOf(record(List.of(read(imageSession, SIZE, 10, 0)))));
+    assertEquals(GrpcStatus.OUT_OF_RANGE, statusOf(record(node, List.of(read(imageSession, SIZE, 10, 0)))));
     register("vm-bad", CloneMode.LINKED, "");
     String s = await(node.startBoot(StartBootRequest.newBuilder().setDiskId("vm-bad").build())).getId();
-    assertEquals(GrpcStatus.OUT_OF_RANGE, statusOf(record(List.of(write(s, SIZE - 1, new byte[2])))));
+    assertEquals(GrpcStatus.OUT_OF_RANGE, statusOf(record(node, List.of(write(s, SIZE - 1, new byte[2])))));
     assertEquals(GrpcStatus.INVALID_ARGUMENT, statusOf(node.startBoot(StartBootRequest.getDefaultInstance())));
     assertEquals(GrpcStatus.NOT_FOUND, statusOf(node.startBoot(StartBootRequest.newBuilder().setDiskId("ghost").build())));
   }
@@ -199,7 +180,7 @@ class RecordTest {
     String s = await(node.startBoot(StartBootRequest.newBuilder().setDiskId("vm3").build())).getId();
     byte[] first = new byte[4096];
     Arrays.fill(first, (byte) 7);
-    await(record(List.of(write(s, 0, first))));
+    await(record(node, List.of(write(s, 0, first))));
 
     // the hypervisor writes its file, then the recorder's stream dies before the write reaches the cluster
     byte[] lost = new byte[4096];
@@ -217,12 +198,12 @@ class RecordTest {
 
     Disk stale = waitForState("vm3", DiskState.STALE);
     assertTrue(stale.getStaleReason().contains("broke"), stale.getStaleReason());
-    assertArrayEquals(truth, readDisk("vm3", 0, SIZE), "a stale full clone is read from its own file");
+    assertArrayEquals(truth, readDisk(node, "vm3", 0, SIZE), "a stale full clone is read from its own file");
 
     Disk resynced = await(node.resyncDisk(ResyncDiskRequest.newBuilder().setDiskId("vm3").build()));
     assertEquals(DiskState.ACTIVE, resynced.getState());
     assertEquals(2, resynced.getGeneration());
-    assertArrayEquals(truth, readDisk("vm3", 0, SIZE), "the resynced layer holds every block that differs");
+    assertArrayEquals(truth, readDisk(node, "vm3", 0, SIZE), "the resynced layer holds every block that differs");
     register("vm4", CloneMode.LINKED, "");
     assertEquals(GrpcStatus.FAILED_PRECONDITION, statusOf(node.resyncDisk(ResyncDiskRequest.newBuilder().setDiskId("vm4").build())));
   }

@@ -136,7 +136,10 @@ public final class ClusterCatalog implements ExportCatalog, AutoCloseable {
         }
         for (Disk disk : disks) {
             if (next.containsKey(disk.getId())) {
-                LOG.warning("disk " + disk.getId() + " has the name of an image: the export serves the image");
+                // The cluster keeps one namespace; a node that did not would make the name ambiguous,
+                // and serving either would hand a VM another target's bytes.
+                LOG.warning("id " + disk.getId() + " names both an image and a disk: neither is exported");
+                next.remove(disk.getId());
                 continue;
             }
             next.put(disk.getId(), diskExport(old.get(disk.getId()), disk));

@@ -30,6 +30,7 @@ public final class Catalog {
 
   private final IgniteCache<String, byte[]> images;
   private final IgniteCache<String, byte[]> disks;
+  private final IgniteCache<String, TargetKind> names;
   private final MetadataFiles files;
   /** Images never change once registered, so every node keeps the parsed ones. */
   private final Map<String, Image> imageMemo = new ConcurrentHashMap<>();
@@ -37,21 +38,46 @@ public final class Catalog {
   public Catalog(Ignite ignite, MetadataFiles files) {
     this.images = ignite.cache(Caches.IMAGES);
     this.disks = ignite.cache(Caches.DISKS);
+    this.names = ignite.cache(Caches.NAMES);
     this.files = files;
   }
 
   /** Puts back what the data directory knows and the cluster does not (a restarted cluster). */
   public void restore() {
     for (Image image : files.loadAll("images", Image.parser())) {
+      if (!restoredName(image.getId(), TargetKind.IMAGE)) continue;
       images.putIfAbsent(image.getId(), image.toByteArray());
     }
     for (Disk disk : files.loadAll("disks", Disk.parser())) {
+      if (!restoredName(disk.getId(), TargetKind.DISK)) continue;
       // the cluster lost this disk's layer (the writes it recorded): until it is resynced, its
       // reads must not fall through to the image
       Disk stale = disk.getState() == DiskState.STALE ? disk : disk.toBuilder()
           .setState(DiskState.STALE)
           .setStaleReason("the cluster restarted and lost the disk's layer; resync it").build();
       if (disks.putIfAbsent(disk.getId(), stale.toByteArray())) files.save("disks", disk.getId(), stale);
+    }
+  }
+
+  /** Claims a restored record's id; false (and a warning) when the other kind holds it already. */
+  private boolean restoredName(String id, TargetKind kind) {
+    TargetKind holder = names.getAndPutIfAbsent(id, kind);
+    if (holder == null || holder == kind) return true;
+    System.err.println("bootcache: not restoring " + kind.word() + " " + id + " from the data directory: "
+        + holder.word() + " " + id + " holds that id");
+    return false;
+  }
+
+  /**
+   * Claims the id for this kind of target, or throws ALREADY_EXISTS naming the other kind that holds
+   * it. Images and disks share one namespace: NBD exports both by id, so a disk must never be
+   * served under an image's name, or the other way round.
+   */
+  private void claim(String id, TargetKind kind) {
+    TargetKind holder = names.getAndPutIfAbsent(id, kind);
+    if (holder != null && holder != kind) {
+      throw ApiError.alreadyExists("the id " + id + " is taken by " + holder.word() + " " + id
+          + ": images and disks share one namespace (NBD exports them by id); pick another id for this " + kind.word());
     }
   }
 
@@ -69,6 +95,7 @@ public final class Catalog {
         .setBlockSize(bs)
         .setRegisteredAtMs(System.currentTimeMillis())
         .build();
+    claim(id, TargetKind.IMAGE);
     byte[] existing = images.getAndPutIfAbsent(id, image.toByteArray());
     if (existing != null) {
       Image old = parseImage(existing);
@@ -133,6 +160,7 @@ public final class Catalog {
       throw ApiError.invalid("linked clone " + id + " has no backing file of its own; leave location empty");
     }
     Disk fresh = disk.build();
+    claim(id, TargetKind.DISK);
     byte[] existing = disks.getAndPutIfAbsent(id, fresh.toByteArray());
     if (existing != null) {
       Disk old = parseDisk(existing);
@@ -182,6 +210,29 @@ public final class Catalog {
         return next;
       }
     }
+  }
+
+  /**
+   * The file a disk's layer is rebuilt from: {@code source}, or a full clone's own file when it is
+   * empty. A linked clone has no file of its own, so it must be given one. The file must hold the
+   * whole disk: a regular, readable file of the disk's size.
+   */
+  public Path resyncSource(Disk disk, String source) {
+    if (source.isEmpty()) {
+      if (disk.getMode() != CloneMode.FULL) {
+        throw ApiError.failedPrecondition("disk " + disk.getId() + " is a linked clone: its writes live in the "
+            + "hypervisor's overlay, out of the cluster's reach; give a raw file of the disk's content to resync from "
+            + "(e.g. qemu-img convert -O raw vm.qcow2 vm.raw), or reset the disk to discard its writes");
+      }
+      source = disk.getLocation();
+    }
+    Path path = backingFile("resync source of disk " + disk.getId(), source);
+    long size = sizeOf(path);
+    if (size != disk.getSize()) {
+      throw ApiError.invalid("resync source " + path + " has " + size + " bytes, disk " + disk.getId() + " has "
+          + disk.getSize());
+    }
+    return path;
   }
 
   /** The layer id of an image, or of a disk's current generation. */

@@ -16,6 +16,11 @@ public final class Caches {
   public static final String IMAGES = "images";
   /** disk id -> Disk (protobuf bytes). */
   public static final String DISKS = "disks";
+  /**
+   * id -> which kind of target holds it. Images and disks share one namespace (NBD exports them
+   * by id), so a name is claimed here, atomically, before either record is written.
+   */
+  public static final String NAMES = "names";
   /** (image layer, block index) -> block hash (32 bytes). Evictable: a lost entry is just a miss. */
   public static final String BLOCKMAP = "blockmap";
   /** (disk layer, block index) -> LayerBlock. Never evicted: it is the only record of a disk's writes. */
@@ -35,6 +40,7 @@ public final class Caches {
     return new CacheConfiguration<?, ?>[] {
       replicated(IMAGES),
       replicated(DISKS),
+      replicated(NAMES),
       partitioned(BLOCKMAP, Regions.BLOCKMAP, config.backups()),
       partitioned(DISK_LAYERS, Regions.META, config.backups()),
       partitioned(BLOCKS, Regions.BLOCKS, config.backups()),

@@ -13,9 +13,10 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Rebuilds a full clone's layer from its own file: every block that differs from the image goes
- * into a fresh generation of the layer, which then replaces the old one. Run it while the disk is
- * not in use. A linked clone's writes live in the hypervisor's overlay, out of the cluster's reach.
+ * Rebuilds a disk's layer from a file holding its whole content (a full clone's own file, or a
+ * raw copy of a linked clone's disk made from the hypervisor's overlay): every block that differs
+ * from the image goes into a fresh generation of the layer, which then replaces the old one. Run
+ * it while the disk is not in use.
  */
 final class DiskResync {
   private static final int CHUNK_BLOCKS = 256;
@@ -25,21 +26,19 @@ final class DiskResync {
     this.node = node;
   }
 
-  Disk resync(String diskId) {
+  Disk resync(String diskId, String source) {
     Disk disk = node.catalog().disk(diskId);
-    if (disk.getMode() != CloneMode.FULL) {
-      throw ApiError.failedPrecondition("disk " + diskId + " is a linked clone: its writes live in its overlay, which "
-          + "the cluster cannot read; register the VM's disk under a new id");
-    }
+    String from = node.catalog().resyncSource(disk, source).toString();
     Image image = node.catalog().image(disk.getImageId());
     Disk next = disk.toBuilder().setGeneration(disk.getGeneration() + 1).build();
     String layer = Catalog.diskLayer(next);
     int bs = image.getBlockSize();
     long blocks = (image.getSize() + bs - 1) / bs;
+    boolean linked = disk.getMode() != CloneMode.FULL;
     for (long first = 0; first < blocks; first += CHUNK_BLOCKS) {
       long start = first * bs;
       int length = (int) Math.min((long) CHUNK_BLOCKS * bs, image.getSize() - start);
-      byte[] ours = node.backend().read(disk.getLocation(), start, length);
+      byte[] ours = node.backend().read(from, start, length);
       byte[] base = node.backend().read(image.getLocation(), start, length);
       Map<BlockHash, byte[]> bytes = new HashMap<>();
       Map<Long, LayerBlock> entries = new HashMap<>();
@@ -49,14 +48,29 @@ final class DiskResync {
         byte[] block = Arrays.copyOfRange(ours, off, end);
         BlockHash hash = BlockHash.of(block);
         bytes.put(hash, block);
-        entries.put(first + off / bs, new LayerBlock(hash.toBytes(), null));
+        // a linked clone's layer is the only record of its writes: it keeps their bytes too
+        entries.put(first + off / bs, new LayerBlock(hash.toBytes(), linked ? block : null));
       }
       node.store().putAll(bytes);
       node.maps().putDiskBlocks(layer, entries);
     }
-    Disk active = node.catalog().newGeneration(diskId);
+    return activate(disk, next);
+  }
+
+  /** A linked clone's writes are declared lost: a fresh, empty generation, active. */
+  Disk reset(String diskId) {
+    Disk disk = node.catalog().disk(diskId);
+    if (disk.getMode() == CloneMode.FULL) {
+      throw ApiError.failedPrecondition("disk " + diskId + " is a full clone: its own file holds its writes, so an "
+          + "empty layer would hide them; resync it from its file instead");
+    }
+    return activate(disk, disk.toBuilder().setGeneration(disk.getGeneration() + 1).build());
+  }
+
+  private Disk activate(Disk disk, Disk next) {
+    Disk active = node.catalog().newGeneration(disk.getId());
     if (active.getGeneration() != next.getGeneration()) {
-      throw ApiError.unavailable("disk " + diskId + " changed during its resync; run it again");
+      throw ApiError.unavailable("disk " + disk.getId() + " changed during its resync; run it again");
     }
     return active;
   }

@@ -90,10 +90,13 @@ public final class GrpcApi extends BootCacheGrpcService {
   @Override
   public Future<BootSession> startBoot(StartBootRequest r) {
     return blocking(() -> switch (r.getTargetCase()) {
-      case IMAGE_ID -> node.sessions().start(node.catalog().image(r.getImageId()).getId(), "", r.getHost());
+      case IMAGE_ID -> {
+        Image image = node.catalog().image(r.getImageId());
+        yield node.sessions().start(image.getId(), "", image.getSize(), r.getHost());
+      }
       case DISK_ID -> {
         Disk disk = node.catalog().disk(r.getDiskId());
-        yield node.sessions().start(disk.getImageId(), disk.getId(), r.getHost());
+        yield node.sessions().start(disk.getImageId(), disk.getId(), disk.getSize(), r.getHost());
       }
       default -> throw ApiError.invalid("a boot must name an image_id or a disk_id");
     });
@@ -128,7 +131,12 @@ public final class GrpcApi extends BootCacheGrpcService {
 
   @Override
   public Future<Disk> resyncDisk(ResyncDiskRequest r) {
-    return blocking(() -> new DiskResync(node).resync(r.getDiskId()));
+    return blocking(() -> new DiskResync(node).resync(r.getDiskId(), r.getSource()));
+  }
+
+  @Override
+  public Future<Disk> resetDisk(ResetDiskRequest r) {
+    return blocking(() -> new DiskResync(node).reset(r.getDiskId()));
   }
 
   @Override

@@ -131,8 +131,10 @@ public final class BlockReader {
   private void readStale(Read r) {
     Disk disk = r.req.disk();
     if (disk.getMode() != CloneMode.FULL) {
-      throw ApiError.failedPrecondition("disk " + disk.getId() + " is stale (" + disk.getStaleReason()
-          + "): read it from its own overlay until it is resynced");
+      throw ApiError.failedPrecondition("linked clone " + disk.getId() + " is stale (" + disk.getStaleReason()
+          + "): its layer, the only record of its writes, may lack some, so it is not served; `bootcache disk resync "
+          + disk.getId() + " --from FILE` rebuilds it from the VM's disk, `bootcache disk reset " + disk.getId()
+          + "` discards its writes");
     }
     int bs = r.req.image().getBlockSize();
     long start = r.first * bs;

@@ -199,12 +199,23 @@ public final class RecordStream {
     });
   }
 
+  /**
+   * Ends the stream with the failure. An event the node refused (out of range, malformed, another
+   * session's, not allowed) changes nothing: it is answered with its status and the disk keeps its
+   * state; the caller knows nothing after it was applied. Any other failure may have lost a write
+   * that was acknowledged to the VM, so the disk goes stale.
+   */
   private void fail(RuntimeException e) {
     if (done) return;
     done = true;
     queue.clear();
-    markStaleIfDisk("its recorder's stream failed: " + e.getMessage());
+    if (!refused(e)) markStaleIfDisk("its recorder's stream failed: " + e.getMessage());
     out.fail(e);
+  }
+
+  private static boolean refused(RuntimeException e) {
+    ApiError api = ApiError.in(e);
+    return api != null && api.isRefusal();
   }
 
   private void onBroken(Throwable t) {

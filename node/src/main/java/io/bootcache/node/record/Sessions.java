@@ -28,13 +28,15 @@ public final class Sessions {
     this.window = window;
   }
 
-  public BootSession start(String imageId, String diskId, String host) {
+  /** Opens a boot session of an image ({@code diskId} empty) or a disk of {@code size} bytes. */
+  public BootSession start(String imageId, String diskId, long size, String host) {
     long now = System.currentTimeMillis();
     BootSession s = BootSession.newBuilder()
         .setId("s-" + UUID.randomUUID())
         .setImageId(imageId)
         .setDiskId(diskId)
         .setHost(host)
+        .setSize(size)
         .setStartedAtMs(now)
         .setDeadlineMs(now + window.toMillis())
         .build();
