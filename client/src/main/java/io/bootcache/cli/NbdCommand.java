@@ -4,8 +4,8 @@ import io.bootcache.client.BootCacheClient;
 import io.bootcache.client.nbd.ClusterCatalog;
 import io.bootcache.client.nbd.ExportListCache;
 import io.bootcache.client.nbd.FullCloneExport;
-import io.bootcache.client.nbd.NbdExport;
-import io.bootcache.client.nbd.NbdServer;
+import io.bootcache.nbd.NbdExport;
+import io.bootcache.nbd.NbdServer;
 import io.bootcache.v1.CloneMode;
 import io.bootcache.v1.Disk;
 import io.bootcache.v1.Image;
@@ -75,7 +75,7 @@ public final class NbdCommand implements Callable<Integer> {
     }, "nbd-shutdown"));
 
     PrintWriter out = spec.commandLine().getOut();
-    out.println("bootcache nbd: serving on nbd://" + running.server().host() + ":" + running.server().port() + "/EXPORT");
+    out.println("bootcache nbd: serving on nbd://" + HostPort.parse(listen, spec).host() + ":" + running.server().port() + "/EXPORT");
     for (NbdExport e : running.catalog().list()) {
       out.println("  " + e.name() + "  " + e.description());
     }

@@ -30,221 +30,221 @@ import java.util.logging.Logger;
  * If StartBoot fails the connection is served without recording.
  */
 final class BootRecording {
-    private static final Logger LOG = Logger.getLogger(BootRecording.class.getName());
-    private static final long STALE_RETRY_SECONDS = 5;
+  private static final Logger LOG = Logger.getLogger(BootRecording.class.getName());
+  private static final long STALE_RETRY_SECONDS = 5;
 
-    private final BootCacheClient client;
-    private final Target target;
-    private final String peer;
-    private final Duration startWait;
-    private final ExecutorService calls;
-    private final ScheduledExecutorService timer;
-    private final Consumer<BootRecording> onClosed;
+  private final BootCacheClient client;
+  private final Target target;
+  private final String peer;
+  private final Duration startWait;
+  private final ExecutorService calls;
+  private final ScheduledExecutorService timer;
+  private final Consumer<BootRecording> onClosed;
 
-    /** The boot's recorder; completes with null when no session could be started. */
-    private final CompletableFuture<Recorder> boot;
-    /** Held for reading while recording on the boot's recorder, for writing to end the boot. */
-    private final ReentrantReadWriteLock bootLock = new ReentrantReadWriteLock();
-    private boolean bootOver; // guarded by bootLock
+  /** The boot's recorder; completes with null when no session could be started. */
+  private final CompletableFuture<Recorder> boot;
+  /** Held for reading while recording on the boot's recorder, for writing to end the boot. */
+  private final ReentrantReadWriteLock bootLock = new ReentrantReadWriteLock();
+  private boolean bootOver; // guarded by bootLock
 
-    private final Object writeSessionLock = new Object();
-    private Recorder writeSession; // guarded by writeSessionLock
-    private volatile long lastWriteNanos;
+  private final Object writeSessionLock = new Object();
+  private Recorder writeSession; // guarded by writeSessionLock
+  private volatile long lastWriteNanos;
 
-    private volatile long lastRequestNanos = System.nanoTime();
-    private final AtomicBoolean staleMarked = new AtomicBoolean();
-    private final AtomicBoolean closed = new AtomicBoolean();
+  private volatile long lastRequestNanos = System.nanoTime();
+  private final AtomicBoolean staleMarked = new AtomicBoolean();
+  private final AtomicBoolean closed = new AtomicBoolean();
 
-    BootRecording(BootCacheClient client, Target target, String peer, Duration startWait, ExecutorService calls,
-                  ScheduledExecutorService timer, Consumer<BootRecording> onClosed) {
-        this.client = client;
-        this.target = target;
-        this.peer = peer;
-        this.startWait = startWait;
-        this.calls = calls;
-        this.timer = timer;
-        this.onClosed = onClosed;
-        this.boot = CompletableFuture.supplyAsync(() -> startSession("boot"), calls);
+  BootRecording(BootCacheClient client, Target target, String peer, Duration startWait, ExecutorService calls,
+         ScheduledExecutorService timer, Consumer<BootRecording> onClosed) {
+    this.client = client;
+    this.target = target;
+    this.peer = peer;
+    this.startWait = startWait;
+    this.calls = calls;
+    this.timer = timer;
+    this.onClosed = onClosed;
+    this.boot = CompletableFuture.supplyAsync(() -> startSession("boot"), calls);
+  }
+
+  /** Records a read (while the boot lasts) and gives the session id to read with ("" for none). */
+  CompletableFuture<String> beforeRead(long offset, long length) {
+    lastRequestNanos = System.nanoTime();
+    CompletableFuture<Recorder> ready = boot.isDone() ? boot
+        : boot.copy().completeOnTimeout(null, startWait.toMillis(), TimeUnit.MILLISECONDS);
+    return ready.thenApply(recorder -> recordRead(recorder, offset, length));
+  }
+
+  private String recordRead(Recorder recorder, long offset, long length) {
+    if (recorder == null) {
+      return "";
     }
-
-    /** Records a read (while the boot lasts) and gives the session id to read with ("" for none). */
-    CompletableFuture<String> beforeRead(long offset, long length) {
-        lastRequestNanos = System.nanoTime();
-        CompletableFuture<Recorder> ready = boot.isDone() ? boot
-                : boot.copy().completeOnTimeout(null, startWait.toMillis(), TimeUnit.MILLISECONDS);
-        return ready.thenApply(recorder -> recordRead(recorder, offset, length));
+    bootLock.readLock().lock();
+    try {
+      if (bootOver) {
+        return "";
+      }
+      recorder.read(offset, length);
+      return recorder.sessionId();
+    } catch (RuntimeException e) {
+      return ""; // the recorder is gone; serving goes on
+    } finally {
+      bootLock.readLock().unlock();
     }
+  }
 
-    private String recordRead(Recorder recorder, long offset, long length) {
-        if (recorder == null) {
-            return "";
-        }
-        bootLock.readLock().lock();
-        try {
-            if (bootOver) {
-                return "";
-            }
-            recorder.read(offset, length);
-            return recorder.sessionId();
-        } catch (RuntimeException e) {
-            return ""; // the recorder is gone; serving goes on
-        } finally {
-            bootLock.readLock().unlock();
-        }
+  /**
+   * Records a write into the disk's layer. May wait (for StartBoot, or for room in the recorder's
+   * queue up to the client's deadline): call it from an I/O thread, never from an event loop.
+   */
+  void recordWrite(long offset, byte[] data) {
+    lastRequestNanos = System.nanoTime();
+    if (client.isStale(target.id())) {
+      return; // the cluster serves this disk from its file until it is resynced
     }
+    Recorder recorder = awaitBoot();
+    bootLock.readLock().lock();
+    try {
+      if (!bootOver && recorder != null) {
+        recorder.write(offset, data);
+        return;
+      }
+    } catch (IllegalStateException e) {
+      // the boot's recorder closed under us: fall through to the write session
+    } finally {
+      bootLock.readLock().unlock();
+    }
+    if (recorder == null) {
+      markStale("a write could not be recorded: no boot session (the cluster was unreachable)");
+      return;
+    }
+    synchronized (writeSessionLock) {
+      if (writeSession == null) {
+        writeSession = startSession("writes after boot");
+        if (writeSession == null) {
+          markStale("a write could not be recorded: no session (the cluster was unreachable)");
+          return;
+        }
+      }
+      writeSession.write(offset, data);
+      lastWriteNanos = System.nanoTime();
+    }
+  }
 
-    /**
-     * Records a write into the disk's layer. May wait (for StartBoot, or for room in the recorder's
-     * queue up to the client's deadline): call it from an I/O thread, never from an event loop.
-     */
-    void recordWrite(long offset, byte[] data) {
-        lastRequestNanos = System.nanoTime();
-        if (client.isStale(target.id())) {
-            return; // the cluster serves this disk from its file until it is resynced
-        }
-        Recorder recorder = awaitBoot();
-        bootLock.readLock().lock();
-        try {
-            if (!bootOver && recorder != null) {
-                recorder.write(offset, data);
-                return;
-            }
-        } catch (IllegalStateException e) {
-            // the boot's recorder closed under us: fall through to the write session
-        } finally {
-            bootLock.readLock().unlock();
-        }
-        if (recorder == null) {
-            markStale("a write could not be recorded: no boot session (the cluster was unreachable)");
-            return;
-        }
-        synchronized (writeSessionLock) {
-            if (writeSession == null) {
-                writeSession = startSession("writes after boot");
-                if (writeSession == null) {
-                    markStale("a write could not be recorded: no session (the cluster was unreachable)");
-                    return;
-                }
-            }
-            writeSession.write(offset, data);
-            lastWriteNanos = System.nanoTime();
-        }
+  /** Called by the timer: ends the boot when idle or past its window, and an idle write session. */
+  void endIfIdle(long nowNanos, Duration idleTimeout) {
+    if (nowNanos - lastRequestNanos > idleTimeout.toNanos()) {
+      endBoot("idle for " + idleTimeout.toSeconds() + " s");
+    } else {
+      Recorder recorder = boot.getNow(null);
+      if (recorder != null && System.currentTimeMillis() >= recorder.session().getDeadlineMs()) {
+        endBoot("boot window closed");
+      }
     }
+    synchronized (writeSessionLock) {
+      if (writeSession != null && nowNanos - lastWriteNanos > idleTimeout.toNanos()) {
+        Recorder done = writeSession;
+        writeSession = null;
+        calls.execute(() -> closeRecorder(done, "no writes for " + idleTimeout.toSeconds() + " s"));
+      }
+    }
+  }
 
-    /** Called by the timer: ends the boot when idle or past its window, and an idle write session. */
-    void endIfIdle(long nowNanos, Duration idleTimeout) {
-        if (nowNanos - lastRequestNanos > idleTimeout.toNanos()) {
-            endBoot("idle for " + idleTimeout.toSeconds() + " s");
-        } else {
-            Recorder recorder = boot.getNow(null);
-            if (recorder != null && System.currentTimeMillis() >= recorder.session().getDeadlineMs()) {
-                endBoot("boot window closed");
-            }
-        }
-        synchronized (writeSessionLock) {
-            if (writeSession != null && nowNanos - lastWriteNanos > idleTimeout.toNanos()) {
-                Recorder done = writeSession;
-                writeSession = null;
-                calls.execute(() -> closeRecorder(done, "no writes for " + idleTimeout.toSeconds() + " s"));
-            }
-        }
+  /** True once this connection's reads are no longer recorded. */
+  boolean bootOver() {
+    bootLock.readLock().lock();
+    try {
+      return bootOver;
+    } finally {
+      bootLock.readLock().unlock();
     }
+  }
 
-    /** True once this connection's reads are no longer recorded. */
-    boolean bootOver() {
-        bootLock.readLock().lock();
-        try {
-            return bootOver;
-        } finally {
-            bootLock.readLock().unlock();
-        }
-    }
+  /** The session id of the boot (empty until started, or when none could be). */
+  String sessionId() {
+    Recorder r = boot.getNow(null);
+    return r == null ? "" : r.sessionId();
+  }
 
-    /** The session id of the boot (empty until started, or when none could be). */
-    String sessionId() {
-        Recorder r = boot.getNow(null);
-        return r == null ? "" : r.sessionId();
+  void endBoot(String why) {
+    bootLock.writeLock().lock();
+    try {
+      if (bootOver) {
+        return;
+      }
+      bootOver = true;
+    } finally {
+      bootLock.writeLock().unlock();
     }
+    boot.thenAcceptAsync(recorder -> {
+      if (recorder != null) {
+        closeRecorder(recorder, why);
+      }
+    }, calls);
+  }
 
-    void endBoot(String why) {
-        bootLock.writeLock().lock();
-        try {
-            if (bootOver) {
-                return;
-            }
-            bootOver = true;
-        } finally {
-            bootLock.writeLock().unlock();
-        }
-        boot.thenAcceptAsync(recorder -> {
-            if (recorder != null) {
-                closeRecorder(recorder, why);
-            }
-        }, calls);
+  /** The connection is gone: ends the boot and the write session (their queued events are still sent). */
+  void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
     }
+    endBoot("disconnected");
+    synchronized (writeSessionLock) {
+      if (writeSession != null) {
+        Recorder done = writeSession;
+        writeSession = null;
+        calls.execute(() -> closeRecorder(done, "disconnected"));
+      }
+    }
+    onClosed.accept(this);
+  }
 
-    /** The connection is gone: ends the boot and the write session (their queued events are still sent). */
-    void close() {
-        if (!closed.compareAndSet(false, true)) {
-            return;
-        }
-        endBoot("disconnected");
-        synchronized (writeSessionLock) {
-            if (writeSession != null) {
-                Recorder done = writeSession;
-                writeSession = null;
-                calls.execute(() -> closeRecorder(done, "disconnected"));
-            }
-        }
-        onClosed.accept(this);
+  private Recorder startSession(String what) {
+    try {
+      Recorder r = client.startBoot(target, peer);
+      LOG.fine(() -> "session " + r.sessionId() + " (" + what + ") for " + target + " from " + peer);
+      return r;
+    } catch (RuntimeException e) {
+      LOG.warning("no " + what + " session for " + target + " from " + peer + ", serving without recording: "
+          + e.getMessage());
+      return null;
     }
+  }
 
-    private Recorder startSession(String what) {
-        try {
-            Recorder r = client.startBoot(target, peer);
-            LOG.fine(() -> "session " + r.sessionId() + " (" + what + ") for " + target + " from " + peer);
-            return r;
-        } catch (RuntimeException e) {
-            LOG.warning("no " + what + " session for " + target + " from " + peer + ", serving without recording: "
-                    + e.getMessage());
-            return null;
-        }
+  private Recorder awaitBoot() {
+    try {
+      return boot.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    } catch (ExecutionException e) {
+      return null;
     }
+  }
 
-    private Recorder awaitBoot() {
-        try {
-            return boot.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return null;
-        } catch (ExecutionException e) {
-            return null;
-        }
+  private void closeRecorder(Recorder recorder, String why) {
+    try {
+      BootSummary s = recorder.close();
+      LOG.fine(() -> "session " + s.getSessionId() + " of " + target + " ended (" + why + "): "
+          + s.getBlocksRead() + " blocks read in " + s.getDurationMs() + " ms");
+    } catch (RuntimeException e) {
+      LOG.log(Level.INFO, "session " + recorder.sessionId() + " of " + target + " ended (" + why
+          + ") without EndBoot: " + e.getMessage());
     }
+  }
 
-    private void closeRecorder(Recorder recorder, String why) {
-        try {
-            BootSummary s = recorder.close();
-            LOG.fine(() -> "session " + s.getSessionId() + " of " + target + " ended (" + why + "): "
-                    + s.getBlocksRead() + " blocks read in " + s.getDurationMs() + " ms");
-        } catch (RuntimeException e) {
-            LOG.log(Level.INFO, "session " + recorder.sessionId() + " of " + target + " ended (" + why
-                    + ") without EndBoot: " + e.getMessage());
-        }
+  /** Tells the cluster, and keeps telling it until it listens: its layer must not be served. */
+  private void markStale(String reason) {
+    if (staleMarked.compareAndSet(false, true)) {
+      sendStale(reason);
     }
+  }
 
-    /** Tells the cluster, and keeps telling it until it listens: its layer must not be served. */
-    private void markStale(String reason) {
-        if (staleMarked.compareAndSet(false, true)) {
-            sendStale(reason);
-        }
-    }
-
-    private void sendStale(String reason) {
-        client.markStale(target.id(), reason).whenComplete((disk, failure) -> {
-            if (failure != null && !timer.isShutdown()) {
-                timer.schedule(() -> sendStale(reason), STALE_RETRY_SECONDS, TimeUnit.SECONDS);
-            }
-        });
-    }
+  private void sendStale(String reason) {
+    client.markStale(target.id(), reason).whenComplete((disk, failure) -> {
+      if (failure != null && !timer.isShutdown()) {
+        timer.schedule(() -> sendStale(reason), STALE_RETRY_SECONDS, TimeUnit.SECONDS);
+      }
+    });
+  }
 }

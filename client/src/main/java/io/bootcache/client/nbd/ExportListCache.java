@@ -21,50 +21,50 @@ import java.util.logging.Logger;
  * responses, length-delimited protobuf, and is replaced atomically.
  */
 public final class ExportListCache {
-    private final Path file;
+  private final Path file;
 
-    /** What the cluster last listed. */
-    public record Snapshot(List<Image> images, List<Disk> disks) {}
+  /** What the cluster last listed. */
+  public record Snapshot(List<Image> images, List<Disk> disks) {}
 
-    public ExportListCache(Path file) {
-        this.file = file;
+  public ExportListCache(Path file) {
+    this.file = file;
+  }
+
+  public Path file() {
+    return file;
+  }
+
+  /** The saved lists, or empty if there is no readable file. */
+  public Optional<Snapshot> load() {
+    if (!Files.isRegularFile(file)) {
+      return Optional.empty();
     }
-
-    public Path file() {
-        return file;
+    try (InputStream in = Files.newInputStream(file)) {
+      ListImagesResponse images = ListImagesResponse.parseDelimitedFrom(in);
+      ListDisksResponse disks = ListDisksResponse.parseDelimitedFrom(in);
+      if (images == null || disks == null) {
+        throw new IOException("truncated");
+      }
+      return Optional.of(new Snapshot(images.getImagesList(), disks.getDisksList()));
+    } catch (IOException e) {
+      Logger.getLogger(ExportListCache.class.getName())
+          .warning("ignoring unreadable export cache " + file + ": " + e.getMessage());
+      return Optional.empty();
     }
+  }
 
-    /** The saved lists, or empty if there is no readable file. */
-    public Optional<Snapshot> load() {
-        if (!Files.isRegularFile(file)) {
-            return Optional.empty();
-        }
-        try (InputStream in = Files.newInputStream(file)) {
-            ListImagesResponse images = ListImagesResponse.parseDelimitedFrom(in);
-            ListDisksResponse disks = ListDisksResponse.parseDelimitedFrom(in);
-            if (images == null || disks == null) {
-                throw new IOException("truncated");
-            }
-            return Optional.of(new Snapshot(images.getImagesList(), disks.getDisksList()));
-        } catch (IOException e) {
-            Logger.getLogger(ExportListCache.class.getName())
-                    .warning("ignoring unreadable export cache " + file + ": " + e.getMessage());
-            return Optional.empty();
-        }
+  void save(List<Image> images, List<Disk> disks) throws IOException {
+    Path dir = file.toAbsolutePath().getParent();
+    Files.createDirectories(dir);
+    Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
+    try {
+      try (OutputStream out = Files.newOutputStream(tmp)) {
+        ListImagesResponse.newBuilder().addAllImages(images).build().writeDelimitedTo(out);
+        ListDisksResponse.newBuilder().addAllDisks(disks).build().writeDelimitedTo(out);
+      }
+      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(tmp);
     }
-
-    void save(List<Image> images, List<Disk> disks) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
-        try {
-            try (OutputStream out = Files.newOutputStream(tmp)) {
-                ListImagesResponse.newBuilder().addAllImages(images).build().writeDelimitedTo(out);
-                ListDisksResponse.newBuilder().addAllDisks(disks).build().writeDelimitedTo(out);
-            }
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
-    }
+  }
 }

@@ -1,5 +1,7 @@
 package io.bootcache.client.nbd;
 
+import io.bootcache.nbd.NbdServer;
+import io.bootcache.nbd.Tools;
 import io.bootcache.cli.Main;
 import io.bootcache.cli.NbdCommand;
 import io.bootcache.client.BootCacheClient;
@@ -25,87 +27,87 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * disk is marked stale, since the cluster did not get them). The VM sees no error and no wrong byte.
  */
 class NbdClusterDownTest {
-    static final int SIZE = 3 * 1024 * 1024 + 4000; // not a multiple of 4096
+  static final int SIZE = 3 * 1024 * 1024 + 4000; // not a multiple of 4096
 
-    @TempDir
-    static Path dir;
-    static LocalCluster cluster;
-    static BootCacheClient client;
-    static ClusterCatalog catalog;
-    static NbdServer server;
+  @TempDir
+  static Path dir;
+  static LocalCluster cluster;
+  static BootCacheClient client;
+  static ClusterCatalog catalog;
+  static NbdServer server;
 
-    @AfterAll
-    static void stop() {
-        if (server != null) server.close();
-        if (catalog != null) catalog.close();
-        if (client != null) client.close();
-        if (cluster != null) cluster.close();
+  @AfterAll
+  static void stop() {
+    if (server != null) server.close();
+    if (catalog != null) catalog.close();
+    if (client != null) client.close();
+    if (cluster != null) cluster.close();
+  }
+
+  static String uri(String export) {
+    return "nbd://127.0.0.1:" + server.port() + "/" + export;
+  }
+
+  @Test
+  void readsAndWritesKeepWorkingWhenTheClusterIsUnreachable() throws Exception {
+    Tools.require("nbdinfo", "nbdcopy", "qemu-img", "qemu-io");
+    Path imageFile = dir.resolve("img.raw");
+    Path diskFile = dir.resolve("vm.raw");
+    byte[] image = TestImages.write(imageFile, SIZE, 11);
+    Files.write(diskFile, image);
+    cluster = LocalCluster.builder().nodes(1).dataDir(dir.resolve("data")).start();
+    client = BootCacheClient.builder().nodes(cluster.grpcAddresses())
+        .deadline(Duration.ofSeconds(1)).adminDeadline(Duration.ofSeconds(3)).retries(1).build();
+    client.registerImage("img", imageFile.toString(), 0);
+    client.registerDisk("vm", "img", CloneMode.FULL, diskFile.toString());
+    catalog = ClusterCatalog.builder(client).refreshInterval(Duration.ZERO).exportCache(dir.resolve("exports.bin")).build();
+    server = NbdServer.builder().catalog(catalog).listen("127.0.0.1", 0).start();
+    Tools.run("qemu-img", "compare", "-f", "raw", "-F", "raw", imageFile.toString(), uri("img")).ok();
+
+    String grpcAddress = cluster.grpcAddresses().get(0);
+    cluster.close();
+    cluster = null;
+
+    String list = Tools.run("nbdinfo", "--list", "nbd://127.0.0.1:" + server.port()).ok().out();
+    assertTrue(list.contains("export=\"img\"") && list.contains("export=\"vm\"")
+        && list.contains("export-size: " + SIZE), list);
+    Tools.run("qemu-img", "compare", "-f", "raw", "-F", "raw", imageFile.toString(), uri("img")).ok();
+    Path copy = dir.resolve("copy.raw");
+    Tools.run("nbdcopy", uri("vm"), copy.toString()).ok();
+    assertArrayEquals(image, Files.readAllBytes(copy));
+
+    // A linked clone boots over the image export.
+    Path overlay = dir.resolve("vm1.qcow2");
+    Tools.run("qemu-img", "create", "-f", "qcow2", "-F", "raw", "-b", uri("img"), overlay.toString()).ok();
+    Tools.run("qemu-io", "-c", "write -P 0x77 8192 4096", "-c", "read -P 0x77 8192 4096", overlay.toString()).ok();
+
+    // A full clone takes writes into its own file.
+    Tools.run("qemu-io", "-f", "raw", "-c", "write -P 0x99 5000 10000", "-c", "read -P 0x99 5000 10000",
+        "-c", "flush", uri("vm")).ok();
+    byte[] expected = image.clone();
+    Arrays.fill(expected, 5000, 15000, (byte) 0x99);
+    assertArrayEquals(expected, Files.readAllBytes(diskFile));
+    Path expectedFile = Files.write(dir.resolve("expected.raw"), expected);
+    Tools.run("qemu-img", "compare", "-f", "raw", "-F", "raw", expectedFile.toString(), uri("vm")).ok();
+    assertTrue(client.isStale("vm"), "a write the cluster did not get marks the disk stale");
+    assertArrayEquals(image, Files.readAllBytes(imageFile));
+
+    // `bootcache nbd --export-cache` started while the cluster is still down serves the saved list.
+    NbdCommand.Running restarted = startCommand("--node", grpcAddress, "nbd", "--listen", "127.0.0.1:0",
+        "--export-cache", dir.resolve("exports.bin").toString(), "--read-deadline", "500");
+    try (restarted) {
+      String at = "nbd://127.0.0.1:" + restarted.server().port() + "/";
+      String saved = Tools.run("nbdinfo", "--list", "nbd://127.0.0.1:" + restarted.server().port()).ok().out();
+      assertTrue(saved.contains("export=\"img\"") && saved.contains("export=\"vm\""), saved);
+      Tools.run("qemu-img", "compare", "-f", "raw", "-F", "raw", imageFile.toString(), at + "img").ok();
+      Tools.run("qemu-img", "compare", "-f", "raw", "-F", "raw", expectedFile.toString(), at + "vm").ok();
     }
+  }
 
-    static String uri(String export) {
-        return "nbd://127.0.0.1:" + server.port() + "/" + export;
-    }
-
-    @Test
-    void readsAndWritesKeepWorkingWhenTheClusterIsUnreachable() throws Exception {
-        Tools.require("nbdinfo", "nbdcopy", "qemu-img", "qemu-io");
-        Path imageFile = dir.resolve("img.raw");
-        Path diskFile = dir.resolve("vm.raw");
-        byte[] image = TestImages.write(imageFile, SIZE, 11);
-        Files.write(diskFile, image);
-        cluster = LocalCluster.builder().nodes(1).dataDir(dir.resolve("data")).start();
-        client = BootCacheClient.builder().nodes(cluster.grpcAddresses())
-                .deadline(Duration.ofSeconds(1)).adminDeadline(Duration.ofSeconds(3)).retries(1).build();
-        client.registerImage("img", imageFile.toString(), 0);
-        client.registerDisk("vm", "img", CloneMode.FULL, diskFile.toString());
-        catalog = ClusterCatalog.builder(client).refreshInterval(Duration.ZERO).exportCache(dir.resolve("exports.bin")).build();
-        server = NbdServer.builder().catalog(catalog).listen("127.0.0.1", 0).start();
-        Tools.run("qemu-img", "compare", "-f", "raw", "-F", "raw", imageFile.toString(), uri("img")).ok();
-
-        String grpcAddress = cluster.grpcAddresses().get(0);
-        cluster.close();
-        cluster = null;
-
-        String list = Tools.run("nbdinfo", "--list", "nbd://127.0.0.1:" + server.port()).ok().out();
-        assertTrue(list.contains("export=\"img\"") && list.contains("export=\"vm\"")
-                && list.contains("export-size: " + SIZE), list);
-        Tools.run("qemu-img", "compare", "-f", "raw", "-F", "raw", imageFile.toString(), uri("img")).ok();
-        Path copy = dir.resolve("copy.raw");
-        Tools.run("nbdcopy", uri("vm"), copy.toString()).ok();
-        assertArrayEquals(image, Files.readAllBytes(copy));
-
-        // A linked clone boots over the image export.
-        Path overlay = dir.resolve("vm1.qcow2");
-        Tools.run("qemu-img", "create", "-f", "qcow2", "-F", "raw", "-b", uri("img"), overlay.toString()).ok();
-        Tools.run("qemu-io", "-c", "write -P 0x77 8192 4096", "-c", "read -P 0x77 8192 4096", overlay.toString()).ok();
-
-        // A full clone takes writes into its own file.
-        Tools.run("qemu-io", "-f", "raw", "-c", "write -P 0x99 5000 10000", "-c", "read -P 0x99 5000 10000",
-                "-c", "flush", uri("vm")).ok();
-        byte[] expected = image.clone();
-        Arrays.fill(expected, 5000, 15000, (byte) 0x99);
-        assertArrayEquals(expected, Files.readAllBytes(diskFile));
-        Path expectedFile = Files.write(dir.resolve("expected.raw"), expected);
-        Tools.run("qemu-img", "compare", "-f", "raw", "-F", "raw", expectedFile.toString(), uri("vm")).ok();
-        assertTrue(client.isStale("vm"), "a write the cluster did not get marks the disk stale");
-        assertArrayEquals(image, Files.readAllBytes(imageFile));
-
-        // `bootcache nbd --export-cache` started while the cluster is still down serves the saved list.
-        NbdCommand.Running restarted = startCommand("--node", grpcAddress, "nbd", "--listen", "127.0.0.1:0",
-                "--export-cache", dir.resolve("exports.bin").toString(), "--read-deadline", "500");
-        try (restarted) {
-            String at = "nbd://127.0.0.1:" + restarted.server().port() + "/";
-            String saved = Tools.run("nbdinfo", "--list", "nbd://127.0.0.1:" + restarted.server().port()).ok().out();
-            assertTrue(saved.contains("export=\"img\"") && saved.contains("export=\"vm\""), saved);
-            Tools.run("qemu-img", "compare", "-f", "raw", "-F", "raw", imageFile.toString(), at + "img").ok();
-            Tools.run("qemu-img", "compare", "-f", "raw", "-F", "raw", expectedFile.toString(), at + "vm").ok();
-        }
-    }
-
-    static NbdCommand.Running startCommand(String... args) {
-        CommandLine cl = Main.commandLine(new Main());
-        CommandLine.ParseResult parsed = cl.parseArgs(args);
-        NbdCommand nbd = (NbdCommand) parsed.subcommand().commandSpec().userObject();
-        return nbd.start();
-    }
+  static NbdCommand.Running startCommand(String... args) {
+    CommandLine cl = Main.commandLine(new Main());
+    CommandLine.ParseResult parsed = cl.parseArgs(args);
+    NbdCommand nbd = (NbdCommand) parsed.subcommand().commandSpec().userObject();
+    return nbd.start();
+  }
 }
