@@ -7,11 +7,14 @@ import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.Socket;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -31,22 +34,24 @@ final class NbdConnection implements Runnable {
     private static final int SMALL_REQUEST_PERMITS = 4096;
 
     private final long id;
-    private final Socket socket;
+    private final SocketChannel channel;
     private final ExportCatalog catalog;
     private final NbdServer.Settings settings;
+    private final ScheduledExecutorService handshakeTimer;
     private final Consumer<NbdConnection> onClosed;
     private final String peer;
     private final int inFlightBudget;
     private final Semaphore inFlight;
 
-    NbdConnection(long id, Socket socket, ExportCatalog catalog, NbdServer.Settings settings,
-                  Consumer<NbdConnection> onClosed) {
+    NbdConnection(long id, SocketChannel channel, ExportCatalog catalog, NbdServer.Settings settings,
+                  ScheduledExecutorService handshakeTimer, Consumer<NbdConnection> onClosed) {
         this.id = id;
-        this.socket = socket;
+        this.channel = channel;
         this.catalog = catalog;
         this.settings = settings;
+        this.handshakeTimer = handshakeTimer;
         this.onClosed = onClosed;
-        this.peer = peerOf(socket);
+        this.peer = peerOf(channel);
         this.inFlightBudget = (int) Math.min(Integer.MAX_VALUE, settings.maxInFlightBytes());
         this.inFlight = new Semaphore(inFlightBudget);
     }
@@ -63,13 +68,17 @@ final class NbdConnection implements Runnable {
     @Override
     public void run() {
         try {
-            socket.setTcpNoDelay(true);
-            socket.setSoTimeout((int) settings.handshakeTimeout().toMillis());
-            DataInputStream in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 256 * 1024));
-            DataOutputStream out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), 256 * 1024));
+            if (channel.supportedOptions().contains(StandardSocketOptions.TCP_NODELAY)) {
+                channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            }
+            // a blocking channel has no read timeout: a client too slow to negotiate is hung up on
+            ScheduledFuture<?> handshakeDeadline = handshakeTimer.schedule(this::closeSocket,
+                    settings.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            DataInputStream in = new DataInputStream(new BufferedInputStream(ChannelStreams.in(channel), 256 * 1024));
+            DataOutputStream out = new DataOutputStream(new BufferedOutputStream(ChannelStreams.out(channel), 256 * 1024));
             Optional<NbdHandshake.Negotiated> chosen = new NbdHandshake(in, out, catalog, settings).negotiate();
+            handshakeDeadline.cancel(false);
             if (chosen.isPresent()) {
-                socket.setSoTimeout(0);
                 LOG.fine("connection " + id + " from " + peer + " serves "
                         + chosen.get().export().name());
                 transmit(chosen.get(), in, out);
@@ -314,16 +323,20 @@ final class NbdConnection implements Runnable {
 
     private void closeSocket() {
         try {
-            socket.close();
+            channel.close();
         } catch (IOException ignored) {
             // already gone
         }
     }
 
-    private static String peerOf(Socket socket) {
-        if (socket.getRemoteSocketAddress() instanceof InetSocketAddress a) {
-            return a.getAddress().getHostAddress() + ":" + a.getPort();
+    private static String peerOf(SocketChannel channel) {
+        try {
+            if (channel.getRemoteAddress() instanceof InetSocketAddress a) {
+                return a.getAddress().getHostAddress() + ":" + a.getPort();
+            }
+            return "local socket";
+        } catch (IOException e) {
+            return "closed socket";
         }
-        return String.valueOf(socket.getRemoteSocketAddress());
     }
 }

@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -68,6 +69,17 @@ class NbdProtocolTest {
             assertEquals(0, r.error());
             assertEquals(7, r.handle());
             assertArrayEquals(Arrays.copyOfRange(image, 100_000, 105_000), r.data());
+        }
+    }
+
+    @Test
+    void aClientThatDoesNotFinishTheHandshakeInTimeIsHungUpOn() throws IOException {
+        try (NbdServer quick = NbdServer.builder().catalog(ExportCatalog.of(List.of(ro)))
+                .listen("127.0.0.1", 0).handshakeTimeout(Duration.ofMillis(300)).start();
+             RawNbdClient c = new RawNbdClient(quick.port()).greet()) {
+            long start = System.nanoTime();
+            assertEquals(-1, c.in.read(), "the server hangs up instead of waiting for options");
+            assertTrue(System.nanoTime() - start < Duration.ofSeconds(10).toNanos());
         }
     }
 
