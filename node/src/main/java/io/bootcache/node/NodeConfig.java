@@ -156,7 +156,7 @@ public final class NodeConfig {
   public String toString() {
     return "NodeConfig{name=" + nodeName + ", bind=" + bindHost + ", grpc=" + grpcPort + ", admin=" + adminPort
         + ", discovery=" + discoveryPort + "+" + discoveryPortRange + ", communication=" + communicationPort
-        + ", seeds=" + seeds + ", discovery=" + discovery
+        + ", seeds=" + seeds + ", discoveryBy=" + discovery
         + (discovery == Discovery.KUBERNETES ? " " + kubernetesNamespace + "/" + kubernetesService : "")
         + ", dataDir=" + dataDir + ", blocksRegion=" + blocksRegionBytes / MIB + "MiB"
         + ", metaRegion=" + metaRegionBytes / MIB + "MiB, hotBlocks=" + hotBlocksBytes / MIB + "MiB, backups=" + backups + ", backendIops=" + backendIops
