@@ -5,8 +5,10 @@ import io.bootcache.client.BootCacheException;
 import io.vertx.grpc.common.GrpcStatus;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -41,13 +43,16 @@ public final class Main {
   public static final int EXIT_IO = 4;
   public static final String DEFAULT_NODE = "127.0.0.1:7400";
 
-  @Option(names = "--node", paramLabel = "HOST:PORT", scope = ScopeType.INHERIT,
-      description = "A node of the cluster (repeatable; default: $BOOTCACHE_NODES, comma-separated, or " + DEFAULT_NODE + ").")
+  @Option(names = "--node", paramLabel = "HOST:PORT", scope = ScopeType.INHERIT, split = ",",
+      description = "A node of the cluster (repeat or comma-separate; default: $BOOTCACHE_NODES, comma-separated, or " + DEFAULT_NODE + ").")
   List<String> nodes = new ArrayList<>();
 
   @Option(names = "--deadline", paramLabel = "SECONDS", scope = ScopeType.INHERIT, defaultValue = "5",
       description = "How long to wait for a node, in seconds (default: ${DEFAULT-VALUE}).")
   double deadlineSeconds;
+
+  @Spec
+  CommandSpec spec;
 
   private final OutputStream rawOut;
 
@@ -93,13 +98,13 @@ public final class Main {
 
   /** A client builder for the chosen nodes and deadline, for commands that need more settings. */
   public BootCacheClient.Builder clientBuilder() {
-    if (!(deadlineSeconds > 0)) throw new CommandLine.ParameterException(new CommandLine(this), "--deadline must be positive");
+    if (!(deadlineSeconds > 0)) throw new CommandLine.ParameterException(spec.commandLine(), "--deadline must be positive");
     Duration d = Duration.ofMillis(Math.max(1, (long) (deadlineSeconds * 1000)));
     BootCacheClient.Builder b = BootCacheClient.builder().deadline(d).adminDeadline(d).retries(1);
     try {
       return b.nodes(nodeAddresses());
     } catch (IllegalArgumentException e) {
-      throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
   }
 

@@ -15,8 +15,11 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.io.PrintWriter;
-
+import java.io.UncheckedIOException;
+import java.nio.channels.Channel;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -32,12 +35,22 @@ import java.util.concurrent.CountDownLatch;
             + "read-only, full-clone disks read-write (into their own file). Each connection is one boot session.",
         "Example: qemu-img create -f qcow2 -F raw -b nbd://127.0.0.1:10809/IMAGE vm1.qcow2"})
 public final class NbdCommand implements Callable<Integer> {
+  static final String DEFAULT_LISTEN = "127.0.0.1:10809";
+
   @Spec
   CommandSpec spec;
 
-  @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:10809",
-      description = "Address to listen on (default: ${DEFAULT-VALUE}; port 0 picks a free one).")
+  @Option(names = "--listen", paramLabel = "HOST:PORT",
+      description = "TCP address to listen on (default: " + DEFAULT_LISTEN + "; port 0 picks a free one).")
   String listen;
+
+  @Option(names = "--socket", paramLabel = "PATH",
+      description = "Listen on a Unix domain socket at PATH instead (nbd+unix:///EXPORT?socket=PATH); removed on exit.")
+  Path socket;
+
+  @Option(names = "--listen-inherited",
+      description = "Serve on the listening socket given as standard input (systemd socket activation, StandardInput=socket).")
+  boolean listenInherited;
 
   @Option(names = "--idle-timeout", paramLabel = "SECONDS", defaultValue = "30",
       description = "A boot session ends after this long without requests (default: ${DEFAULT-VALUE}).")
@@ -75,7 +88,7 @@ public final class NbdCommand implements Callable<Integer> {
     }, "nbd-shutdown"));
 
     PrintWriter out = spec.commandLine().getOut();
-    out.println("bootcache nbd: serving on nbd://" + HostPort.parse(listen, spec).host() + ":" + running.server().port() + "/EXPORT");
+    out.println("bootcache nbd: serving on " + running.server().uri("EXPORT"));
     for (NbdExport e : running.catalog().list()) {
       out.println("  " + e.name() + "  " + e.description());
     }
@@ -96,7 +109,7 @@ public final class NbdCommand implements Callable<Integer> {
 
   /** Starts serving (the options parsed); returns at once. */
   public Running start() {
-    HostPort address = HostPort.parse(listen, spec);
+    NbdServer.Builder serverBuilder = listenOn(NbdServer.builder());
     if (!(idleSeconds > 0) || readDeadlineMs <= 0 || !(refreshSeconds >= 0) || maxClusterReadBytes <= 0) {
       throw new CommandLine.ParameterException(spec.commandLine(),
           "--idle-timeout, --read-deadline and --max-cluster-reads must be positive, --refresh not negative");
@@ -110,14 +123,43 @@ public final class NbdCommand implements Callable<Integer> {
           .exportCache(exportCache)
           .maxClusterReadBytes(maxClusterReadBytes)
           .build();
-      NbdServer server = NbdServer.builder().catalog(catalog).listen(address.host(), address.port())
-          .maxRequestBytes(maxRequestBytes).start();
+      NbdServer server = serverBuilder.catalog(catalog).maxRequestBytes(maxRequestBytes).start();
       return new Running(server, catalog, client);
     } catch (RuntimeException e) {
       if (catalog != null) catalog.close();
       client.close();
       throw e;
     }
+  }
+
+  /** Sets where the server listens: --listen, --socket or --listen-inherited, at most one of them. */
+  private NbdServer.Builder listenOn(NbdServer.Builder builder) {
+    int given = (listen != null ? 1 : 0) + (socket != null ? 1 : 0) + (listenInherited ? 1 : 0);
+    if (given > 1) throw usage("give one of --listen, --socket and --listen-inherited");
+    try {
+      if (socket != null) return builder.unixSocket(socket);
+      if (listenInherited) return builder.inherited(inheritedListeningChannel());
+      HostPort address = HostPort.parse(listen != null ? listen : DEFAULT_LISTEN, spec);
+      return builder.listen(address.host(), address.port());
+    } catch (IllegalArgumentException e) {
+      throw usage(e.getMessage());
+    }
+  }
+
+  private ServerSocketChannel inheritedListeningChannel() {
+    Channel inherited;
+    try {
+      inherited = System.inheritedChannel();
+    } catch (IOException e) {
+      throw new UncheckedIOException("--listen-inherited: cannot take standard input as a socket", e);
+    }
+    if (inherited instanceof ServerSocketChannel listening) return listening;
+    throw usage("--listen-inherited: standard input is not a listening socket (start it from a systemd .socket unit "
+        + "with StandardInput=socket, or under systemd-socket-activate --inetd)");
+  }
+
+  private CommandLine.ParameterException usage(String message) {
+    return new CommandLine.ParameterException(spec.commandLine(), message);
   }
 
   /**

@@ -221,6 +221,21 @@ class CliTest {
   }
 
   @Test
+  void nodesMayBeCommaSeparatedAndADeadOneIsPassedOver() throws Exception {
+    int deadPort;
+    try (ServerSocket s = new ServerSocket(0)) {
+      deadPort = s.getLocalPort();
+    }
+    Run list = runRaw("--node", "127.0.0.1:" + deadPort + "," + node, "image", "list");
+    assertEquals(0, list.code, list.err);
+    assertTrue(list.out.contains("deb"), list.out);
+
+    Run bad = runRaw("--node", node + ",127.0.0.1:port", "image", "list");
+    assertEquals(Main.EXIT_USAGE, bad.code, bad.err);
+    assertTrue(bad.err.contains("'127.0.0.1:port'"), bad.err);
+  }
+
+  @Test
   void everyCommandHasHelp() {
     for (String[] cmd : new String[][] {{}, {"image"}, {"image", "register"}, {"image", "list"}, {"disk"}, {"disk", "register"},
         {"disk", "list"}, {"read"}, {"warm"}, {"stats"}, {"profile"}, {"profile", "show"}}) {

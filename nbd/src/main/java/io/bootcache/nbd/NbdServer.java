@@ -85,6 +85,17 @@ public final class NbdServer implements AutoCloseable {
     return socketPath;
   }
 
+  /** The URI of an export of this server: on its Unix socket if it has one, else on its TCP address. */
+  public String uri(String export) {
+    if (socketPath != null) return "nbd+unix:///" + export + "?socket=" + socketPath;
+    for (Channel c : listeners) {
+      if (c.localAddress() instanceof InetSocketAddress a) {
+        return "nbd://" + a.getAddress().getHostAddress() + ":" + a.getPort() + "/" + export;
+      }
+    }
+    return "nbd+unix:///" + export + "?socket=" + listeners.get(0).localAddress();
+  }
+
   /** Connections currently open. */
   public int connectionCount() {
     return connections.size();
@@ -159,9 +170,16 @@ public final class NbdServer implements AutoCloseable {
       return this;
     }
 
-    /** A Unix socket to listen on (as qemu-nbd -k and nbdkit -U offer); a stale socket file there is replaced. */
-    public Builder socket(Path path) {
-      this.socketPath = path.toAbsolutePath();
+    /**
+     * A Unix socket to listen on (as qemu-nbd -k and nbdkit -U offer). A socket left there by a server
+     * that died is replaced; any other file is refused.
+     */
+    public Builder unixSocket(Path path) {
+      Path absolute = path.toAbsolutePath();
+      if (Files.exists(absolute, LinkOption.NOFOLLOW_LINKS) && !isSocket(absolute)) {
+        throw new IllegalArgumentException(absolute + " exists and is not a socket");
+      }
+      this.socketPath = absolute;
       return this;
     }
 
@@ -238,9 +256,17 @@ public final class NbdServer implements AutoCloseable {
 
     private static void replaceStaleSocket(Path path) throws IOException {
       if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) return;
-      int mode = (Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-      if ((mode & 0170000) != 0140000) throw new IOException(path + " exists and is not a socket");
+      if (!isSocket(path)) throw new IOException(path + " exists and is not a socket");
       Files.delete(path);
+    }
+
+    private static boolean isSocket(Path path) {
+      try {
+        int mode = (Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+        return (mode & 0170000) == 0140000;
+      } catch (IOException | UnsupportedOperationException e) {
+        return false;
+      }
     }
   }
 }

@@ -67,7 +67,7 @@ class NbdServerLimitsTest {
   void aUnixSocketServesTheRealTools() throws IOException {
     Path socket = dir.resolve("nbd.sock");
     try (FileExport export = FileExport.readOnly("img", imageFile);
-         NbdServer server = NbdServer.builder().catalog(ExportCatalog.of(List.of(export))).socket(socket).start()) {
+         NbdServer server = NbdServer.builder().catalog(ExportCatalog.of(List.of(export))).unixSocket(socket).start()) {
       String uri = "nbd+unix:///img?socket=" + socket;
       assertEquals(String.valueOf(SIZE), Tools.run("nbdinfo", "--size", uri).ok().out().trim());
       Path copy = dir.resolve("copy.raw");

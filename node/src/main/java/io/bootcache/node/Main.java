@@ -47,6 +47,16 @@ public final class Main implements Callable<Integer> {
   @Option(names = "--seed", split = ",", paramLabel = "HOST[:PORT]",
       description = "Discovery address of a node to join; repeat or comma-separate. Port default 47500..47509.")
   List<String> seeds = new ArrayList<>();
+  @Option(names = "--discovery", defaultValue = "static", paramLabel = "static|kubernetes",
+      description = "How to find the other nodes: static (this node's ports and --seed) or kubernetes "
+          + "(the endpoints of --k8s-service) (default: ${DEFAULT-VALUE}).")
+  String discovery;
+  @Option(names = "--k8s-namespace", defaultValue = "default", paramLabel = "NAMESPACE",
+      description = "With --discovery kubernetes: the service's namespace (default: ${DEFAULT-VALUE}).")
+  String k8sNamespace;
+  @Option(names = "--k8s-service", defaultValue = "bootcache", paramLabel = "NAME",
+      description = "With --discovery kubernetes: the headless service whose endpoints are the nodes (default: ${DEFAULT-VALUE}).")
+  String k8sService;
   @Option(names = "--data-dir", defaultValue = "bootcache-data", description = "Metadata and boot profiles (default: ${DEFAULT-VALUE}).")
   Path dataDir;
   @Option(names = "--memory", defaultValue = "256m", description = "Cap of the cached-blocks region, e.g. 256m, 4g (default: ${DEFAULT-VALUE}).")
@@ -82,17 +92,7 @@ public final class Main implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    NodeConfig.Builder b = NodeConfig.builder()
-        .bindHost(bind).grpcPort(grpcPort).adminPort(adminPort)
-        .discoveryPort(discoveryPort).communicationPort(communicationPort)
-        .seeds(seeds).dataDir(dataDir)
-        .blocksRegionBytes(bytes(memory)).metaRegionBytes(bytes(metaMemory)).hotBlocksBytes(bytes(hotMemory))
-        .backups(backups)
-        .backendIops(backendIops).backendBytesPerSecond(bytes(backendBandwidth))
-        .bootWindow(duration(bootWindow)).maxRequestBytes(bytes(maxRequest))
-        .trustRecordedReads(trustRecordedReads);
-    if (name != null) b.nodeName(name);
-    NodeConfig config = b.build();
+    NodeConfig config = config();
     BootCacheNode node = BootCacheNode.start(config);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -105,6 +105,32 @@ public final class Main implements Callable<Integer> {
     System.out.println("  " + config);
     stopped.await();
     return 0;
+  }
+
+  /** The node configuration the options describe. */
+  NodeConfig config() {
+    NodeConfig.Builder b = NodeConfig.builder()
+        .bindHost(bind).grpcPort(grpcPort).adminPort(adminPort)
+        .discoveryPort(discoveryPort).communicationPort(communicationPort)
+        .seeds(seeds).discovery(discovery(discovery))
+        .kubernetesNamespace(k8sNamespace).kubernetesService(k8sService)
+        .dataDir(dataDir)
+        .blocksRegionBytes(bytes(memory)).metaRegionBytes(bytes(metaMemory)).hotBlocksBytes(bytes(hotMemory))
+        .backups(backups)
+        .backendIops(backendIops).backendBytesPerSecond(bytes(backendBandwidth))
+        .bootWindow(duration(bootWindow)).maxRequestBytes(bytes(maxRequest))
+        .trustRecordedReads(trustRecordedReads);
+    if (name != null) b.nodeName(name);
+    return b.build();
+  }
+
+  /** Parses static or kubernetes. */
+  static NodeConfig.Discovery discovery(String s) {
+    return switch (s.trim().toLowerCase(Locale.ROOT)) {
+      case "static" -> NodeConfig.Discovery.STATIC;
+      case "kubernetes", "k8s" -> NodeConfig.Discovery.KUBERNETES;
+      default -> throw new CommandLine.TypeConversionException("--discovery is static or kubernetes, got '" + s + "'");
+    };
   }
 
   /** Parses 4096, 512k, 256m, 4g (powers of 1024). */

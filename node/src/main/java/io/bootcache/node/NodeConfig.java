@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.regex.Pattern;
 
 /**
  * Everything a node can be told, immutable. Build one with {@link #builder()}; every setting has a
@@ -15,6 +16,11 @@ public final class NodeConfig {
   public static final int DEFAULT_DISCOVERY_PORT = 47500;
   public static final int DEFAULT_COMMUNICATION_PORT = 47100;
   public static final long MIB = 1024L * 1024;
+  /** A Kubernetes namespace or service name (an RFC 1123 DNS label). */
+  private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
+
+  /** How a node finds the others: the given seeds, or the endpoints of a Kubernetes service. */
+  public enum Discovery { STATIC, KUBERNETES }
 
   private final String nodeName;
   private final String bindHost;
@@ -24,6 +30,9 @@ public final class NodeConfig {
   private final int discoveryPortRange;
   private final int communicationPort;
   private final List<String> seeds;
+  private final Discovery discovery;
+  private final String kubernetesNamespace;
+  private final String kubernetesService;
   private final Path dataDir;
   private final long blocksRegionBytes;
   private final long metaRegionBytes;
@@ -46,6 +55,9 @@ public final class NodeConfig {
     this.discoveryPortRange = b.discoveryPortRange;
     this.communicationPort = b.communicationPort;
     this.seeds = List.copyOf(b.seeds);
+    this.discovery = b.discovery;
+    this.kubernetesNamespace = b.kubernetesNamespace;
+    this.kubernetesService = b.kubernetesService;
     this.dataDir = b.dataDir;
     this.blocksRegionBytes = b.blocksRegionBytes;
     this.metaRegionBytes = b.metaRegionBytes;
@@ -75,6 +87,9 @@ public final class NodeConfig {
     b.discoveryPortRange = discoveryPortRange;
     b.communicationPort = communicationPort;
     b.seeds = seeds;
+    b.discovery = discovery;
+    b.kubernetesNamespace = kubernetesNamespace;
+    b.kubernetesService = kubernetesService;
     b.dataDir = dataDir;
     b.blocksRegionBytes = blocksRegionBytes;
     b.metaRegionBytes = metaRegionBytes;
@@ -104,6 +119,12 @@ public final class NodeConfig {
   public int communicationPort() { return communicationPort; }
   /** Discovery addresses ("host" or "host:port" or "host:port..port") of nodes to join. */
   public List<String> seeds() { return seeds; }
+  /** STATIC: this node's own port range plus {@link #seeds()}; KUBERNETES: the endpoints of a service. */
+  public Discovery discovery() { return discovery; }
+  /** With Kubernetes discovery: the namespace of the service whose endpoints are the nodes. */
+  public String kubernetesNamespace() { return kubernetesNamespace; }
+  /** With Kubernetes discovery: the (headless) service whose endpoints are the nodes. */
+  public String kubernetesService() { return kubernetesService; }
   /** Where the node keeps its metadata and boot profiles (Ignite native persistence for them). */
   public Path dataDir() { return dataDir; }
   /** Hard cap of the data region holding cached block bytes on this node; pages are evicted past it. */
@@ -135,7 +156,9 @@ public final class NodeConfig {
   public String toString() {
     return "NodeConfig{name=" + nodeName + ", bind=" + bindHost + ", grpc=" + grpcPort + ", admin=" + adminPort
         + ", discovery=" + discoveryPort + "+" + discoveryPortRange + ", communication=" + communicationPort
-        + ", seeds=" + seeds + ", dataDir=" + dataDir + ", blocksRegion=" + blocksRegionBytes / MIB + "MiB"
+        + ", seeds=" + seeds + ", discoveryBy=" + discovery
+        + (discovery == Discovery.KUBERNETES ? " " + kubernetesNamespace + "/" + kubernetesService : "")
+        + ", dataDir=" + dataDir + ", blocksRegion=" + blocksRegionBytes / MIB + "MiB"
         + ", metaRegion=" + metaRegionBytes / MIB + "MiB, hotBlocks=" + hotBlocksBytes / MIB + "MiB, backups=" + backups + ", backendIops=" + backendIops
         + ", backendBytesPerSecond=" + backendBytesPerSecond + ", backendLatency=" + backendLatency + ", bootWindow=" + bootWindow
         + ", maxRequestBytes=" + maxRequestBytes + ", trustRecordedReads=" + trustRecordedReads + "}";
@@ -150,6 +173,9 @@ public final class NodeConfig {
     private int discoveryPortRange = 10;
     private int communicationPort = DEFAULT_COMMUNICATION_PORT;
     private List<String> seeds = List.of();
+    private Discovery discovery = Discovery.STATIC;
+    private String kubernetesNamespace = "default";
+    private String kubernetesService = "bootcache";
     private Path dataDir = Path.of("bootcache-data");
     private long blocksRegionBytes = 256 * MIB;
     private long metaRegionBytes = 128 * MIB;
@@ -173,6 +199,9 @@ public final class NodeConfig {
     public Builder discoveryPortRange(int v) { discoveryPortRange = positive(v, "discoveryPortRange"); return this; }
     public Builder communicationPort(int v) { communicationPort = port(v, "communicationPort"); return this; }
     public Builder seeds(List<String> v) { seeds = List.copyOf(v); return this; }
+    public Builder discovery(Discovery v) { discovery = Objects.requireNonNull(v, "discovery"); return this; }
+    public Builder kubernetesNamespace(String v) { kubernetesNamespace = dnsLabel(v, "kubernetesNamespace"); return this; }
+    public Builder kubernetesService(String v) { kubernetesService = dnsLabel(v, "kubernetesService"); return this; }
     public Builder dataDir(Path v) { dataDir = Objects.requireNonNull(v); return this; }
     public Builder blocksRegionBytes(long v) { blocksRegionBytes = atLeast(v, 16 * MIB, "blocksRegionBytes"); return this; }
     public Builder metaRegionBytes(long v) { metaRegionBytes = atLeast(v, 32 * MIB, "metaRegionBytes"); return this; }
@@ -196,6 +225,13 @@ public final class NodeConfig {
 
     public NodeConfig build() {
       return new NodeConfig(this);
+    }
+
+    private static String dnsLabel(String v, String name) {
+      if (v == null || !DNS_LABEL.matcher(v).matches()) {
+        throw new IllegalArgumentException(name + " must be a DNS label (a-z, 0-9, '-', at most 63), got '" + v + "'");
+      }
+      return v;
     }
 
     private static int port(int v, String name) {

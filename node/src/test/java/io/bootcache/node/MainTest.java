@@ -38,6 +38,17 @@ class MainTest {
   }
 
   @Test
+  void discoveryIsStaticUnlessToldToAskKubernetes() {
+    assertEquals(NodeConfig.Discovery.STATIC, parse(null).config().discovery());
+    NodeConfig k8s = parse(null, "--discovery", "kubernetes", "--k8s-namespace", "vdi", "--k8s-service", "bootcache-nodes").config();
+    assertEquals(NodeConfig.Discovery.KUBERNETES, k8s.discovery());
+    assertEquals("vdi", k8s.kubernetesNamespace());
+    assertEquals("bootcache-nodes", k8s.kubernetesService());
+    var e = assertThrows(CommandLine.TypeConversionException.class, () -> parse(null, "--discovery", "multicast").config());
+    assertTrue(e.getMessage().contains("static or kubernetes"), e.getMessage());
+  }
+
+  @Test
   void aConfigFileSetsWhatFlagsDoNot() throws Exception {
     Path file = dir.resolve("node.properties");
     Files.writeString(file, "grpc-port=9400\nmemory=1g\nseed=10.0.0.1,10.0.0.2:47600\nboot-window=90s\n");

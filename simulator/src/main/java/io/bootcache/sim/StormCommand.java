@@ -10,6 +10,7 @@ import io.bootcache.sim.storm.ModeResult;
 import io.bootcache.sim.storm.Storm;
 import io.bootcache.sim.storm.StormOutcome;
 import io.bootcache.sim.storm.StormSettings;
+import io.bootcache.sim.trace.Trace;
 import io.bootcache.sim.trace.TraceRecord;
 import io.bootcache.sim.trace.Traces;
 import io.bootcache.sim.workload.BootModel;
@@ -19,7 +20,7 @@ import io.bootcache.sim.workload.ReadSizes;
 import io.bootcache.sim.workload.Workload;
 import io.bootcache.sim.workload.Workloads;
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -130,7 +131,7 @@ final class StormCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    PrintStream out = System.out;
+    PrintWriter out = spec.commandLine().getOut();
     boolean tempDir = workDir == null;
     Path dir = tempDir ? Files.createTempDirectory("bootcache-sim-") : Files.createDirectories(workDir);
     try {
@@ -166,6 +167,7 @@ final class StormCommand implements Callable<Integer> {
         Files.writeString(html, HtmlReport.render(o));
         out.println("HTML report: " + html.toAbsolutePath());
       }
+      out.flush();
       boolean bad = o.modes().stream().anyMatch(m -> m.mismatches() > 0 || m.errors() > 0);
       return bad ? 1 : 0;
     } finally {
@@ -243,7 +245,8 @@ final class StormCommand implements Callable<Integer> {
   }
 
   private Workload traceWorkload(String prefix, String[] scaling) throws IOException {
-    List<TraceRecord> records = Traces.read(trace, traceFormat, blkparseAction);
+    Trace parsed = Traces.read(trace, traceFormat, blkparseAction);
+    List<TraceRecord> records = parsed.requests();
     List<ImageSpec> specs = imageFiles.isEmpty()
         ? Workloads.generatedImages(images, Workloads.traceImageSize(records), prefix)
         : givenImages(prefix);
@@ -251,7 +254,8 @@ final class StormCommand implements Callable<Integer> {
     scaling[0] = "times x" + trim(timeScale) + " (trace replay: sizes as recorded); start jitter up to " + spread * timeScale + " s";
     return Workloads.trace(records, vms, specs, inFlight == null ? 14 : inFlight, timeScale,
         Duration.ofNanos((long) (spread * timeScale * 1e9)), seed,
-        "trace " + trace.getFileName() + " (" + records.size() + " requests)");
+        "trace " + trace.getFileName() + " (" + records.size() + " requests"
+            + (parsed.skipped().isEmpty() ? "" : "; " + parsed.skippedSummary()) + ")");
   }
 
   private List<ImageSpec> givenImages(String prefix) throws IOException {

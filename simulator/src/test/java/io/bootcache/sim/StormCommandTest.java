@@ -14,12 +14,25 @@ import picocli.CommandLine;
 /** Bad input to the storm command is a clear one-line error and exit code 2, before anything starts. */
 class StormCommandTest {
 
+  /** The exit code, what went to stderr, and what went to stdout. */
   private static String[] run(String... args) {
     CommandLine cl = Main.commandLine();
     StringWriter err = new StringWriter();
+    StringWriter out = new StringWriter();
     cl.setErr(new PrintWriter(err));
+    cl.setOut(new PrintWriter(out));
     int code = cl.execute(args);
-    return new String[] {Integer.toString(code), err.toString()};
+    return new String[] {Integer.toString(code), err.toString(), out.toString()};
+  }
+
+  @Test
+  void aTraceWithExtraColumnsAndFlushesReplaysItsReadsAndWritesAndSaysWhatItSkipped(@TempDir Path dir) throws Exception {
+    Path trace = Files.writeString(dir.resolve("lat.csv"), "t_ms,vm,op,offset,length,lat_ms\n"
+        + "0,vm1,R,0,4096,0.2\n1,vm1,F,0,0,1.1\n2,vm1,W,8192,4096,0.3\n3,vm1,E,0,65536,0.0\n4,vm1,R,65536,16384,0.2\n");
+    String[] r = run("storm", "--trace", trace.toString(), "--vms", "2", "--modes", "none", "--no-alone",
+        "--backend-iops", "0", "--backend-latency-ms", "0", "--work-dir", dir.resolve("work").toString());
+    assertEquals("0", r[0], r[1] + r[2]);
+    assertTrue(r[2].contains("trace lat.csv (3 requests; 2 operation(s) that are neither reads nor writes skipped (E 1, F 1))"), r[2]);
   }
 
   @Test

@@ -8,10 +8,13 @@ import org.apache.ignite.Ignite;
 import org.apache.ignite.Ignition;
 import org.apache.ignite.configuration.IgniteConfiguration;
 import org.apache.ignite.failure.StopNodeOrHaltFailureHandler;
+import org.apache.ignite.kubernetes.configuration.KubernetesConnectionConfiguration;
 import org.apache.ignite.logger.NullLogger;
 import org.apache.ignite.logger.java.JavaLogger;
 import org.apache.ignite.spi.communication.tcp.TcpCommunicationSpi;
 import org.apache.ignite.spi.discovery.tcp.TcpDiscoverySpi;
+import org.apache.ignite.spi.discovery.tcp.ipfinder.TcpDiscoveryIpFinder;
+import org.apache.ignite.spi.discovery.tcp.ipfinder.kubernetes.TcpDiscoveryKubernetesIpFinder;
 import org.apache.ignite.spi.discovery.tcp.ipfinder.vm.TcpDiscoveryVmIpFinder;
 
 /** Starts the embedded Ignite server of a node: discovery on the configured addresses, regions, caches. */
@@ -23,9 +26,8 @@ public final class IgniteStarter {
   }
 
   static IgniteConfiguration configuration(NodeConfig config) {
-    TcpDiscoveryVmIpFinder ipFinder = new TcpDiscoveryVmIpFinder().setAddresses(discoveryAddresses(config));
     TcpDiscoverySpi discovery = new TcpDiscoverySpi()
-        .setIpFinder(ipFinder)
+        .setIpFinder(ipFinder(config))
         .setLocalAddress(config.bindHost())
         .setLocalPort(config.discoveryPort())
         .setLocalPortRange(config.discoveryPortRange());
@@ -51,6 +53,26 @@ public final class IgniteStarter {
         .setFailureHandler(new StopNodeOrHaltFailureHandler())
         // misses load on the owner node in the public pool, and wait there for each other
         .setPublicThreadPoolSize(Math.max(16, 4 * Runtime.getRuntime().availableProcessors()));
+  }
+
+  /** Where discovery looks for the other nodes: the static addresses, or a Kubernetes service's endpoints. */
+  static TcpDiscoveryIpFinder ipFinder(NodeConfig config) {
+    return switch (config.discovery()) {
+      case STATIC -> new TcpDiscoveryVmIpFinder().setAddresses(discoveryAddresses(config));
+      case KUBERNETES -> new TcpDiscoveryKubernetesIpFinder(kubernetesConnection(config));
+    };
+  }
+
+  /**
+   * The service whose endpoints are the nodes, asked of the API server with the pod's service account.
+   * Addresses of pods not ready yet count too: a node is ready only once it has joined.
+   */
+  static KubernetesConnectionConfiguration kubernetesConnection(NodeConfig config) {
+    return new KubernetesConnectionConfiguration()
+        .setNamespace(config.kubernetesNamespace())
+        .setServiceName(config.kubernetesService())
+        .setDiscoveryPort(config.discoveryPort())
+        .setIncludeNotReadyAddresses(true);
   }
 
   /** This node's own port range, so that a lone node finds itself, plus the seeds it was given. */

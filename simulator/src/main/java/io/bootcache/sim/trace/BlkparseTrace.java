@@ -3,7 +3,9 @@ package io.bootcache.sim.trace;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -13,7 +15,8 @@ import java.util.regex.Pattern;
  * (device, cpu, sequence, seconds, pid, action, RWBS, sector + sectors, process). Sectors are 512
  * bytes. Each request appears once per action (Q queued, D issued, C completed...); one action is
  * kept: the given one, else Q if the trace has any, else D, else C. A stream is one device.
- * Summary lines and other actions are skipped.
+ * Summary lines and other actions are passed over; requests of the kept action that carry no data
+ * (flushes, discards, empty ones) are counted by their RWBS and skipped.
  */
 public final class BlkparseTrace implements TraceFormat {
   private static final Pattern LINE = Pattern.compile(
@@ -40,7 +43,7 @@ public final class BlkparseTrace implements TraceFormat {
   }
 
   @Override
-  public List<TraceRecord> parse(BufferedReader in, String source) throws IOException {
+  public Trace parse(BufferedReader in, String source) throws IOException {
     List<String[]> rows = new ArrayList<>();
     boolean hasQ = false;
     boolean hasD = false;
@@ -55,6 +58,7 @@ public final class BlkparseTrace implements TraceFormat {
     }
     String keep = action != null ? action : hasQ ? "Q" : hasD ? "D" : "C";
     List<TraceRecord> out = new ArrayList<>();
+    Map<String, Long> skipped = new HashMap<>();
     double first = Double.NaN;
     for (String[] r : rows) {
       if (!r[2].equals(keep)) continue;
@@ -63,11 +67,18 @@ public final class BlkparseTrace implements TraceFormat {
       boolean read = rwbs.contains("R");
       long sectors = Long.parseLong(r[5]);
       // discards, flushes without data, and zero-length requests carry no blocks
-      if ((!read && !write) || rwbs.contains("D") || sectors == 0) continue;
+      if ((!read && !write) || rwbs.contains("D")) {
+        skipped.merge(rwbs, 1L, Long::sum);
+        continue;
+      }
+      if (sectors == 0) {
+        skipped.merge(EMPTY, 1L, Long::sum);
+        continue;
+      }
       double seconds = Double.parseDouble(r[1]);
       if (Double.isNaN(first)) first = seconds;
       out.add(new TraceRecord((seconds - first) * 1000, r[0], write, Long.parseLong(r[4]) * 512, sectors * 512));
     }
-    return out;
+    return new Trace(out, skipped);
   }
 }

@@ -3,12 +3,15 @@ package io.bootcache.sim.trace;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
  * MSR Cambridge block traces: {@code Timestamp,Hostname,DiskNumber,Type,Offset,Size,ResponseTime},
- * the timestamp in Windows filetime (100 ns units). A stream is one host's disk.
+ * the timestamp in Windows filetime (100 ns units). A stream is one host's disk. Empty requests are
+ * counted and skipped.
  */
 public final class MsrTrace implements TraceFormat {
   private static final Pattern LINE =
@@ -25,8 +28,9 @@ public final class MsrTrace implements TraceFormat {
   }
 
   @Override
-  public List<TraceRecord> parse(BufferedReader in, String source) throws IOException {
+  public Trace parse(BufferedReader in, String source) throws IOException {
     List<TraceRecord> out = new ArrayList<>();
+    Map<String, Long> skipped = new HashMap<>();
     long first = -1;
     String line;
     int n = 0;
@@ -48,12 +52,15 @@ public final class MsrTrace implements TraceFormat {
         long offset = Long.parseLong(f[4].trim());
         long size = Long.parseLong(f[5].trim());
         if (offset < 0 || size < 0) throw TraceFormat.bad(source, n, "negative offset or size", t);
-        if (size == 0) continue;
+        if (size == 0) {
+          skipped.merge(EMPTY, 1L, Long::sum);
+          continue;
+        }
         out.add(new TraceRecord((ticks - first) / 10_000.0, f[1].trim() + "/" + f[2].trim(), write, offset, size));
       } catch (NumberFormatException e) {
         throw TraceFormat.bad(source, n, "not a number (" + e.getMessage() + ")", t);
       }
     }
-    return out;
+    return new Trace(out, skipped);
   }
 }

@@ -2,10 +2,12 @@ package io.bootcache.sim.trace;
 
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.util.List;
 
 /** A text trace format: recognises its own lines and parses a whole trace. */
 public interface TraceFormat {
+  /** How skipped requests of no bytes are counted. */
+  String EMPTY = "empty";
+
   String name();
 
   /** Whether this (non-empty, non-comment) line looks like a data line of this format. */
@@ -14,9 +16,10 @@ public interface TraceFormat {
   /**
    * Parses every request of the trace. A line that claims to be a request but is malformed is an
    * error naming the source and line number; lines that are not requests (headers, summaries) are
+   * passed over, and operations a replay cannot send (flushes, trims, empty requests) are counted as
    * skipped.
    */
-  List<TraceRecord> parse(BufferedReader in, String source) throws IOException;
+  Trace parse(BufferedReader in, String source) throws IOException;
 
   static IllegalArgumentException bad(String source, int line, String why, String text) {
     String shown = text.length() > 120 ? text.substring(0, 120) + "..." : text;

@@ -1,0 +1,36 @@
+{{/* The release's full name, also the headless service the nodes discover each other through. */}}
+{{- define "bootcache.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "bootcache.selectorLabels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "bootcache.labels" -}}
+{{ include "bootcache.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end -}}
+
+{{- define "bootcache.serviceAccountName" -}}
+{{- default (include "bootcache.fullname" .) .Values.serviceAccount.name -}}
+{{- end -}}
+
+{{- define "bootcache.image" -}}
+{{ .Values.image.repository }}:{{ default .Chart.AppVersion .Values.image.tag }}
+{{- end -}}
+
+{{/* The node container's memory: both regions, the heap (hot tier plus the rest) and the JVM's overhead. */}}
+{{- define "bootcache.heapMiB" -}}
+{{- add .Values.node.hotMemoryMiB .Values.node.heapExtraMiB -}}
+{{- end -}}
+{{- define "bootcache.nodeMemoryMiB" -}}
+{{- add .Values.node.memoryMiB .Values.node.metaMemoryMiB (include "bootcache.heapMiB" .) .Values.node.overheadMiB -}}
+{{- end -}}

@@ -1,0 +1,217 @@
+package io.bootcache.deploy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.LintResult;
+import io.bootcache.node.Main;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.ServicePort;
+import io.fabric8.kubernetes.api.model.apps.DaemonSet;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.OptionSpec;
+
+/**
+ * The Helm chart, rendered by helm's engine and read back as Kubernetes API types, with no unknown
+ * field anywhere. Nothing here talks to a cluster: what a cluster would do with it is not tested.
+ */
+class HelmChartTest {
+  static final Map<String, Class<?>> TYPES = Map.of("DaemonSet", DaemonSet.class, "Service", Service.class,
+      "ServiceAccount", ServiceAccount.class, "Role", Role.class, "RoleBinding", RoleBinding.class);
+
+  static DaemonSet daemonSet(RenderedChart chart) throws IOException {
+    return chart.get("DaemonSet", DaemonSet.class);
+  }
+
+  static Container container(DaemonSet ds, String name) {
+    return ds.getSpec().getTemplate().getSpec().getContainers().stream().filter(c -> c.getName().equals(name)).findFirst()
+        .orElseThrow(() -> new AssertionError("no container " + name));
+  }
+
+  static String env(Container c, String name) {
+    EnvVar v = c.getEnv().stream().filter(e -> e.getName().equals(name)).findFirst()
+        .orElseThrow(() -> new AssertionError("no " + name + " in " + c.getName()));
+    return v.getValue() != null ? v.getValue() : "fieldRef:" + v.getValueFrom().getFieldRef().getFieldPath();
+  }
+
+  @Test
+  void helmLintFindsNothing() {
+    LintResult lint = new Helm(RenderedChart.CHART).lint().strict().call();
+    assertFalse(lint.isFailed(), lint.getMessages().toString());
+  }
+
+  @Test
+  void everyRenderedObjectIsAKnownKubernetesTypeWithNoUnknownField() throws IOException {
+    RenderedChart chart = RenderedChart.render(Map.of("serviceMonitor.enabled", true, "backendPaths[0]", "/srv/images",
+        "nodeSelector.hypervisor", "yes", "tolerations[0].operator", "Exists"));
+    Set<String> kinds = new TreeSet<>();
+    for (JsonNode object : chart.objects) {
+      String kind = object.path("kind").asText();
+      kinds.add(kind);
+      if (kind.equals("ServiceMonitor")) continue; // no Java type for it here: checked field by field below
+      Class<?> type = TYPES.get(kind);
+      assertTrue(type != null, "unexpected kind " + kind);
+      Object parsed = RenderedChart.YAML.treeToValue(object, type);
+      assertEquals(List.of(), UnknownFields.of(parsed), kind + " has fields its type does not know");
+    }
+    assertEquals(new TreeSet<>(List.of("DaemonSet", "Role", "RoleBinding", "Service", "ServiceAccount", "ServiceMonitor")), kinds);
+    assertEquals("apps/v1", chart.get("DaemonSet").path("apiVersion").asText());
+  }
+
+  @Test
+  void theStrictReadingCatchesAMisspeltField() throws IOException {
+    JsonNode ds = RenderedChart.render(Map.of()).get("DaemonSet").deepCopy();
+    ((ObjectNode) ds.path("spec").path("template").path("spec")).put("hostNetwrk", true);
+    List<String> unknown = UnknownFields.of(RenderedChart.YAML.treeToValue(ds, DaemonSet.class));
+    assertEquals(List.of(".spec.template.spec [hostNetwrk]"), unknown);
+  }
+
+  @Test
+  void nodesDiscoverEachOtherThroughTheHeadlessService() throws IOException {
+    RenderedChart chart = RenderedChart.render(Map.of());
+    DaemonSet ds = daemonSet(chart);
+    Service service = chart.get("Service", Service.class);
+    Container node = container(ds, "node");
+    assertEquals("kubernetes", env(node, "BOOTCACHE_DISCOVERY"));
+    assertEquals(service.getMetadata().getName(), env(node, "BOOTCACHE_K8S_SERVICE"));
+    assertEquals("fieldRef:metadata.namespace", env(node, "BOOTCACHE_K8S_NAMESPACE"));
+    assertEquals("fieldRef:status.podIP", env(node, "BOOTCACHE_BIND"));
+    assertEquals("None", service.getSpec().getClusterIP());
+    assertTrue(service.getSpec().getPublishNotReadyAddresses());
+    Map<String, String> podLabels = ds.getSpec().getTemplate().getMetadata().getLabels();
+    assertTrue(podLabels.entrySet().containsAll(service.getSpec().getSelector().entrySet()), "the service selects the pods");
+    assertTrue(podLabels.entrySet().containsAll(ds.getSpec().getSelector().getMatchLabels().entrySet()));
+    int discoveryPort = node.getPorts().stream().filter(p -> p.getName().equals("discovery")).findFirst().orElseThrow().getContainerPort();
+    assertEquals(String.valueOf(discoveryPort), env(node, "BOOTCACHE_DISCOVERY_PORT"));
+  }
+
+  @Test
+  void theDiscoveryRoleReadsEndpointsOfItsNamespaceOnly() throws IOException {
+    RenderedChart chart = RenderedChart.render(Map.of());
+    Role role = chart.get("Role", Role.class);
+    assertEquals(1, role.getRules().size());
+    PolicyRule rule = role.getRules().get(0);
+    assertEquals(List.of(""), rule.getApiGroups());
+    assertEquals(List.of("endpoints"), rule.getResources());
+    assertEquals(List.of("get", "list"), rule.getVerbs());
+    RoleBinding binding = chart.get("RoleBinding", RoleBinding.class);
+    assertEquals(role.getMetadata().getName(), binding.getRoleRef().getName());
+    String account = daemonSet(chart).getSpec().getTemplate().getSpec().getServiceAccountName();
+    assertEquals(account, chart.get("ServiceAccount", ServiceAccount.class).getMetadata().getName());
+    assertEquals(account, binding.getSubjects().get(0).getName());
+    assertEquals(RenderedChart.NAMESPACE, binding.getSubjects().get(0).getNamespace());
+  }
+
+  @Test
+  void memoryIsSizedFromTheNodesRegionsAndHotTier() throws IOException {
+    DaemonSet ds = daemonSet(RenderedChart.render(Map.of("node.memoryMiB", 4096, "node.hotMemoryMiB", 256)));
+    Container node = container(ds, "node");
+    assertEquals("4096m", env(node, "BOOTCACHE_MEMORY"));
+    assertEquals("128m", env(node, "BOOTCACHE_META_MEMORY"));
+    assertEquals("256m", env(node, "BOOTCACHE_HOT_MEMORY"));
+    assertTrue(env(node, "JAVA_TOOL_OPTIONS").contains("-Xmx704m"), "heap: hot tier 256 + 448");
+    // blocks 4096 + meta 128 + heap 704 + JVM overhead 256
+    assertEquals(new Quantity("5184Mi"), node.getResources().getLimits().get("memory"));
+    assertEquals(node.getResources().getLimits().get("memory"), node.getResources().getRequests().get("memory"));
+  }
+
+  @Test
+  void livenessAndReadinessAskTheAdminPortForHealth() throws IOException {
+    Container node = container(daemonSet(RenderedChart.render(Map.of())), "node");
+    for (var probe : List.of(node.getLivenessProbe(), node.getReadinessProbe())) {
+      assertEquals("/health", probe.getHttpGet().getPath());
+      assertEquals("admin", probe.getHttpGet().getPort().getStrVal());
+    }
+    int admin = node.getPorts().stream().filter(p -> p.getName().equals("admin")).findFirst().orElseThrow().getContainerPort();
+    assertEquals(String.valueOf(admin), env(node, "BOOTCACHE_ADMIN_PORT"));
+  }
+
+  @Test
+  void theNbdSocketIsOnAHostPathForQemuOnTheHost() throws IOException {
+    DaemonSet ds = daemonSet(RenderedChart.render(Map.of()));
+    PodSpec pod = ds.getSpec().getTemplate().getSpec();
+    Container nbd = container(ds, "nbd");
+    assertTrue(nbd.getArgs().get(0).contains("nbd --socket /run/bootcache/nbd.sock"), nbd.getArgs().toString());
+    String volume = nbd.getVolumeMounts().stream().filter(m -> m.getMountPath().equals("/run/bootcache")).findFirst()
+        .orElseThrow().getName();
+    assertEquals("/run/bootcache", pod.getVolumes().stream().filter(v -> v.getName().equals(volume)).findFirst().orElseThrow()
+        .getHostPath().getPath());
+
+    PodSpec without = daemonSet(RenderedChart.render(Map.of("nbd.enabled", false))).getSpec().getTemplate().getSpec();
+    assertEquals(List.of("node"), without.getContainers().stream().map(Container::getName).toList());
+    assertTrue(without.getVolumes().stream().noneMatch(v -> v.getName().equals(volume)));
+  }
+
+  @Test
+  void hypervisorPlacementAndHostNetworkComeFromValues() throws IOException {
+    PodSpec pod = daemonSet(RenderedChart.render(Map.of("hostNetwork", true, "nodeSelector.hypervisor", "yes",
+        "tolerations[0].key", "dedicated", "tolerations[0].operator", "Exists"))).getSpec().getTemplate().getSpec();
+    assertTrue(pod.getHostNetwork());
+    assertEquals("ClusterFirstWithHostNet", pod.getDnsPolicy());
+    assertEquals(Map.of("hypervisor", "yes"), pod.getNodeSelector());
+    assertEquals("dedicated", pod.getTolerations().get(0).getKey());
+    assertFalse(daemonSet(RenderedChart.render(Map.of())).getSpec().getTemplate().getSpec().getHostNetwork());
+  }
+
+  @Test
+  void theServiceMonitorIsThereOnlyWhenAskedAndScrapesTheAdminPort() throws IOException {
+    assertTrue(RenderedChart.render(Map.of()).find("ServiceMonitor").isEmpty());
+    RenderedChart chart = RenderedChart.render(Map.of("serviceMonitor.enabled", true));
+    JsonNode monitor = chart.get("ServiceMonitor");
+    assertEquals("monitoring.coreos.com/v1", monitor.path("apiVersion").asText());
+    Service service = chart.get("Service", Service.class);
+    Map<String, String> selector = RenderedChart.YAML.convertValue(monitor.path("spec").path("selector").path("matchLabels"),
+        RenderedChart.YAML.getTypeFactory().constructMapType(Map.class, String.class, String.class));
+    assertTrue(service.getMetadata().getLabels().entrySet().containsAll(selector.entrySet()), "it selects the service");
+    JsonNode endpoint = monitor.path("spec").path("endpoints").get(0);
+    assertTrue(service.getSpec().getPorts().stream().map(ServicePort::getName).anyMatch(endpoint.path("port").asText()::equals));
+    assertEquals("admin", endpoint.path("port").asText());
+    assertEquals("/metrics", endpoint.path("path").asText());
+    assertEquals(List.of(RenderedChart.NAMESPACE), List.of(monitor.path("spec").path("namespaceSelector").path("matchNames").get(0).asText()));
+  }
+
+  @Test
+  void theChartPassesOnlyOptionsTheNodeAndTheCliKnow() throws IOException {
+    DaemonSet ds = daemonSet(RenderedChart.render(Map.of()));
+    Set<String> nodeOptions = longNames(new CommandLine(new Main()));
+    List<String> unknown = new ArrayList<>();
+    for (EnvVar e : container(ds, "node").getEnv()) {
+      if (!e.getName().startsWith("BOOTCACHE_")) continue;
+      String option = "--" + e.getName().substring("BOOTCACHE_".length()).toLowerCase(Locale.ROOT).replace('_', '-');
+      if (!nodeOptions.contains(option)) unknown.add(e.getName());
+    }
+    assertEquals(List.of(), unknown, "variables that match no node option: " + nodeOptions);
+
+    // the NBD container's command line parses as the CLI's own (io.bootcache.cli.Main, named in full beside the node's)
+    String command = container(ds, "nbd").getArgs().get(0);
+    String cli = command.substring(command.indexOf("bootcache.jar") + "bootcache.jar".length()).replace("\"$(POD_IP)", "\"10.0.0.5");
+    String[] args = cli.trim().replace("\"", "").split("\\s+");
+    CommandLine.ParseResult parsed = io.bootcache.cli.Main.commandLine(new io.bootcache.cli.Main()).parseArgs(args);
+    assertEquals("nbd", parsed.subcommand().commandSpec().name());
+  }
+
+  private static Set<String> longNames(CommandLine cl) {
+    return cl.getCommandSpec().options().stream().map(OptionSpec::longestName).collect(Collectors.toSet());
+  }
+}
