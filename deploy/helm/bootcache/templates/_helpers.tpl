@@ -27,10 +27,14 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{ .Values.image.repository }}:{{ default .Chart.AppVersion .Values.image.tag }}
 {{- end -}}
 
-{{/* The node container's memory: both regions, the heap (hot tier plus the rest) and the JVM's overhead. */}}
+{{/* The node container's memory: both regions, the host tier, the heap and the JVM's overhead. */}}
 {{- define "bootcache.heapMiB" -}}
-{{- add .Values.node.hotMemoryMiB .Values.node.heapExtraMiB -}}
+{{- .Values.node.heapMiB -}}
+{{- end -}}
+{{/* Direct memory: the host tier plus the network buffers. */}}
+{{- define "bootcache.directMiB" -}}
+{{- add .Values.node.hostMemoryMiB 128 -}}
 {{- end -}}
 {{- define "bootcache.nodeMemoryMiB" -}}
-{{- add .Values.node.memoryMiB .Values.node.metaMemoryMiB (include "bootcache.heapMiB" .) .Values.node.overheadMiB -}}
+{{- add .Values.node.memoryMiB .Values.node.metaMemoryMiB (include "bootcache.directMiB" .) (include "bootcache.heapMiB" .) .Values.node.overheadMiB -}}
 {{- end -}}

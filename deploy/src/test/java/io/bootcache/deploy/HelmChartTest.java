@@ -124,15 +124,16 @@ class HelmChartTest {
   }
 
   @Test
-  void memoryIsSizedFromTheNodesRegionsAndHotTier() throws IOException {
-    DaemonSet ds = daemonSet(RenderedChart.render(Map.of("node.memoryMiB", 4096, "node.hotMemoryMiB", 256)));
+  void memoryIsSizedFromTheNodesRegionsAndHostTier() throws IOException {
+    DaemonSet ds = daemonSet(RenderedChart.render(Map.of("node.memoryMiB", 4096, "node.hostMemoryMiB", 512)));
     Container node = container(ds, "node");
     assertEquals("4096m", env(node, "BOOTCACHE_MEMORY"));
     assertEquals("128m", env(node, "BOOTCACHE_META_MEMORY"));
-    assertEquals("256m", env(node, "BOOTCACHE_HOT_MEMORY"));
-    assertTrue(env(node, "JAVA_TOOL_OPTIONS").contains("-Xmx704m"), "heap: hot tier 256 + 448");
-    // blocks 4096 + meta 128 + heap 704 + JVM overhead 256
-    assertEquals(new Quantity("5184Mi"), node.getResources().getLimits().get("memory"));
+    assertEquals("512m", env(node, "BOOTCACHE_HOST_MEMORY"));
+    assertTrue(env(node, "JAVA_TOOL_OPTIONS").contains("-Xmx512m"), env(node, "JAVA_TOOL_OPTIONS"));
+    assertTrue(env(node, "JAVA_TOOL_OPTIONS").contains("-XX:MaxDirectMemorySize=640m"), "host tier 512 + network 128");
+    // blocks 4096 + meta 128 + direct 640 + heap 512 + JVM overhead 256
+    assertEquals(new Quantity("5632Mi"), node.getResources().getLimits().get("memory"));
     assertEquals(node.getResources().getLimits().get("memory"), node.getResources().getRequests().get("memory"));
   }
 

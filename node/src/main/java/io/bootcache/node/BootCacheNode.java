@@ -12,6 +12,8 @@ import io.bootcache.node.grpc.GrpcApi;
 import io.bootcache.node.read.BlockMaps;
 import io.bootcache.node.read.BlockReader;
 import io.bootcache.node.read.BlockStore;
+import io.bootcache.node.read.ClusterBlocks;
+import io.bootcache.node.read.HostTier;
 import io.bootcache.node.read.Loader;
 import io.bootcache.node.record.ProfileStore;
 import io.bootcache.node.record.Sessions;
@@ -29,10 +31,7 @@ import io.vertx.grpc.server.GrpcServerOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.ignite.Ignite;
 
 /**
@@ -47,15 +46,17 @@ public final class BootCacheNode implements AutoCloseable {
   private final Vertx vertx;
   private final Ignite ignite;
   private final NodeServices services;
+  private final NodeThreads threads;
   private final HttpServer grpcServer;
   private final AdminServer admin;
 
-  private BootCacheNode(NodeConfig config, Vertx vertx, Ignite ignite, NodeServices services, HttpServer grpcServer,
-      AdminServer admin) {
+  private BootCacheNode(NodeConfig config, Vertx vertx, Ignite ignite, NodeServices services, NodeThreads threads,
+      HttpServer grpcServer, AdminServer admin) {
     this.config = config;
     this.vertx = vertx;
     this.ignite = ignite;
     this.services = services;
+    this.threads = threads;
     this.grpcServer = grpcServer;
     this.admin = admin;
   }
@@ -71,10 +72,12 @@ public final class BootCacheNode implements AutoCloseable {
     Vertx vertx = Vertx.vertx(new VertxOptions().setMetricsOptions(
         new DropwizardMetricsOptions().setEnabled(true).setRegistryName(registryName)));
     Ignite ignite = null;
+    NodeThreads threads = null;
     try {
       ignite = IgniteStarter.start(config);
-      NodeServices services = wire(config, ignite, new NodeMetrics(registry));
-      NodeServices.register(services);
+      threads = NodeThreads.start(config.nodeName());
+      NodeServices services = wire(config, ignite, new NodeMetrics(registry), threads);
+      services.register();
       services.catalog().restore();
       services.profiles().restore();
 
@@ -96,12 +99,10 @@ public final class BootCacheNode implements AutoCloseable {
           .requestHandler(grpc);
       http.listen().await(30, TimeUnit.SECONDS);
       AdminServer admin = AdminServer.start(vertx, config, services, api);
-      return new BootCacheNode(config, vertx, ignite, services, http, admin);
+      return new BootCacheNode(config, vertx, ignite, services, threads, http, admin);
     } catch (Exception e) {
-      if (ignite != null) {
-        NodeServices.unregister(ignite.name());
-        ignite.close();
-      }
+      if (ignite != null) ignite.close();
+      if (threads != null) threads.close();
       vertx.close();
       SharedMetricRegistries.remove(registryName);
       if (e instanceof RuntimeException re) throw re;
@@ -109,27 +110,23 @@ public final class BootCacheNode implements AutoCloseable {
     }
   }
 
-  private static NodeServices wire(NodeConfig config, Ignite ignite, NodeMetrics metrics) {
-    AtomicInteger threads = new AtomicInteger();
-    ExecutorService workers = Executors.newFixedThreadPool(Math.max(8, 4 * Runtime.getRuntime().availableProcessors()), r -> {
-      Thread t = new Thread(r, "bootcache-worker-" + config.nodeName() + "-" + threads.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
+  private static NodeServices wire(NodeConfig config, Ignite ignite, NodeMetrics metrics, NodeThreads threads) {
     MetadataFiles files = new MetadataFiles(config.dataDir());
     Catalog catalog = new Catalog(ignite, files);
     BlockMaps maps = new BlockMaps(ignite, config.stripeBlocks());
-    BlockStore store = new BlockStore(ignite, config.hotBlocksBytes());
-    metrics.registry().gauge("bootcache.hot.bytes", () -> store::hotBytes);
+    BlockStore store = new BlockStore(ignite);
+    HostTier host = new HostTier(config.hostTierBytes());
+    metrics.hostTier(host);
+    ClusterBlocks cluster = new ClusterBlocks(maps, store, metrics);
     Backend backend = new Backend(new RateLimiter(config.backendIops(), config.backendBytesPerSecond()),
         config.backendLatency(), metrics);
-    Loader loader = new Loader(catalog, maps, store, backend, metrics);
-    BlockReader reader = new BlockReader(ignite, maps, store, loader, backend, metrics);
+    Loader loader = new Loader(catalog, cluster, backend, metrics, threads.backend(), threads.admissions());
+    BlockReader reader = new BlockReader(ignite, host, cluster, maps, store, loader, backend, metrics, threads.workers());
     Sessions sessions = new Sessions(ignite, config.bootWindow());
     ProfileStore profiles = new ProfileStore(ignite, files);
     WriteApplier writes = new WriteApplier(ignite, catalog, maps, store, reader, metrics, config.metaRegionBytes());
-    return new NodeServices(config, ignite, metrics, catalog, maps, store, backend, loader, reader, sessions, profiles,
-        writes, workers);
+    return new NodeServices(config, ignite, metrics, catalog, maps, store, host, cluster, backend, loader, reader, sessions,
+        profiles, writes, threads.workers());
   }
 
   public NodeConfig config() { return config; }
@@ -154,8 +151,7 @@ public final class BootCacheNode implements AutoCloseable {
       // closing anyway
     }
     admin.close();
-    NodeServices.unregister(ignite.name());
-    services.workers().shutdownNow();
+    threads.close();
     ignite.close();
     services.backend().close();
     try {

@@ -38,7 +38,7 @@ public record ClusterUsage(long cachedBlocks, long cachedBytes, long regionUsedB
         bytes += e.getValue().length;
       }
       DataRegionMetrics m = ignite.dataRegionMetrics(Regions.BLOCKS);
-      NodeServices s = NodeServices.of(ignite.name());
+      NodeServices s = NodeServices.of(ignite);
       long used = m == null ? 0 : m.getTotalUsedPages() * (long) Regions.PAGE_SIZE;
       // Ignite's page eviction is silent; what shows is a read that finds a mapped block gone
       long evicted = s.metrics().evictedMisses.getCount();

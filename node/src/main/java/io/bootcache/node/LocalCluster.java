@@ -78,7 +78,7 @@ public final class LocalCluster implements AutoCloseable {
           NodeConfig.Builder b = NodeConfig.builder()
               .blocksRegionBytes(64 * NodeConfig.MIB)
               .metaRegionBytes(48 * NodeConfig.MIB)
-              .hotBlocksBytes(32 * NodeConfig.MIB); // several nodes share one heap
+              .hostTierBytes(32 * NodeConfig.MIB); // several nodes share one JVM's direct memory
           b = configure.apply(b)
               .nodeName("local-" + base + "-" + i)
               .bindHost("127.0.0.1")

@@ -63,9 +63,10 @@ public final class Main implements Callable<Integer> {
   String memory;
   @Option(names = "--meta-memory", defaultValue = "128m", description = "Cap of the metadata region (default: ${DEFAULT-VALUE}).")
   String metaMemory;
-  @Option(names = "--hot-memory", defaultValue = "64m",
-      description = "On-heap bytes of the hottest blocks in front of the region; 0 = off (default: ${DEFAULT-VALUE}).")
-  String hotMemory;
+  @Option(names = "--host-memory", defaultValue = "256m",
+      description = "Off-heap bytes of the blocks this host's VMs boot from, kept on this host; 0 = off "
+          + "(default: ${DEFAULT-VALUE}; counts against the JVM's -XX:MaxDirectMemorySize).")
+  String hostMemory;
   @Option(names = "--backups", defaultValue = "1", description = "Backup copies of each cached entry (default: ${DEFAULT-VALUE}).")
   int backups;
   @Option(names = "--backend-iops", defaultValue = "0", description = "Backend reads per second this node may issue; 0 = unlimited.")
@@ -115,7 +116,7 @@ public final class Main implements Callable<Integer> {
         .seeds(seeds).discovery(discovery(discovery))
         .kubernetesNamespace(k8sNamespace).kubernetesService(k8sService)
         .dataDir(dataDir)
-        .blocksRegionBytes(bytes(memory)).metaRegionBytes(bytes(metaMemory)).hotBlocksBytes(bytes(hotMemory))
+        .blocksRegionBytes(bytes(memory)).metaRegionBytes(bytes(metaMemory)).hostTierBytes(bytes(hostMemory))
         .backups(backups)
         .backendIops(backendIops).backendBytesPerSecond(bytes(backendBandwidth))
         .bootWindow(duration(bootWindow)).maxRequestBytes(bytes(maxRequest))

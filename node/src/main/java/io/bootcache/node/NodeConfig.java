@@ -36,7 +36,7 @@ public final class NodeConfig {
   private final Path dataDir;
   private final long blocksRegionBytes;
   private final long metaRegionBytes;
-  private final long hotBlocksBytes;
+  private final long hostTierBytes;
   private final int backups;
   private final long backendIops;
   private final long backendBytesPerSecond;
@@ -61,7 +61,7 @@ public final class NodeConfig {
     this.dataDir = b.dataDir;
     this.blocksRegionBytes = b.blocksRegionBytes;
     this.metaRegionBytes = b.metaRegionBytes;
-    this.hotBlocksBytes = b.hotBlocksBytes;
+    this.hostTierBytes = b.hostTierBytes;
     this.backups = b.backups;
     this.backendIops = b.backendIops;
     this.backendBytesPerSecond = b.backendBytesPerSecond;
@@ -93,7 +93,7 @@ public final class NodeConfig {
     b.dataDir = dataDir;
     b.blocksRegionBytes = blocksRegionBytes;
     b.metaRegionBytes = metaRegionBytes;
-    b.hotBlocksBytes = hotBlocksBytes;
+    b.hostTierBytes = hostTierBytes;
     b.backups = backups;
     b.backendIops = backendIops;
     b.backendBytesPerSecond = backendBytesPerSecond;
@@ -132,10 +132,10 @@ public final class NodeConfig {
   /** Cap of the region holding block maps, sessions and profiles. */
   public long metaRegionBytes() { return metaRegionBytes; }
   /**
-   * On-heap bytes of the hottest blocks, in front of the blocks region: a hit there skips Ignite's
-   * per-entry read path. 0 turns it off. Blocks never change, so this tier needs no invalidation.
+   * Off-heap bytes of the host tier: the image blocks this host's VMs boot from, kept on this host so
+   * that a hit makes no Ignite call and crosses no network. 0 turns it off.
    */
-  public long hotBlocksBytes() { return hotBlocksBytes; }
+  public long hostTierBytes() { return hostTierBytes; }
   public int backups() { return backups; }
   /** Backend read operations per second this node may issue; 0: unlimited. */
   public long backendIops() { return backendIops; }
@@ -159,7 +159,7 @@ public final class NodeConfig {
         + ", seeds=" + seeds + ", discoveryBy=" + discovery
         + (discovery == Discovery.KUBERNETES ? " " + kubernetesNamespace + "/" + kubernetesService : "")
         + ", dataDir=" + dataDir + ", blocksRegion=" + blocksRegionBytes / MIB + "MiB"
-        + ", metaRegion=" + metaRegionBytes / MIB + "MiB, hotBlocks=" + hotBlocksBytes / MIB + "MiB, backups=" + backups + ", backendIops=" + backendIops
+        + ", metaRegion=" + metaRegionBytes / MIB + "MiB, hostTier=" + hostTierBytes / MIB + "MiB, backups=" + backups + ", backendIops=" + backendIops
         + ", backendBytesPerSecond=" + backendBytesPerSecond + ", backendLatency=" + backendLatency + ", bootWindow=" + bootWindow
         + ", maxRequestBytes=" + maxRequestBytes + ", trustRecordedReads=" + trustRecordedReads + "}";
   }
@@ -179,7 +179,7 @@ public final class NodeConfig {
     private Path dataDir = Path.of("bootcache-data");
     private long blocksRegionBytes = 256 * MIB;
     private long metaRegionBytes = 128 * MIB;
-    private long hotBlocksBytes = 64 * MIB;
+    private long hostTierBytes = 256 * MIB;
     private int backups = 1;
     private long backendIops = 0;
     private long backendBytesPerSecond = 0;
@@ -205,7 +205,7 @@ public final class NodeConfig {
     public Builder dataDir(Path v) { dataDir = Objects.requireNonNull(v); return this; }
     public Builder blocksRegionBytes(long v) { blocksRegionBytes = atLeast(v, 16 * MIB, "blocksRegionBytes"); return this; }
     public Builder metaRegionBytes(long v) { metaRegionBytes = atLeast(v, 32 * MIB, "metaRegionBytes"); return this; }
-    public Builder hotBlocksBytes(long v) { hotBlocksBytes = atLeast(v, 0, "hotBlocksBytes"); return this; }
+    public Builder hostTierBytes(long v) { hostTierBytes = atLeast(v, 0, "hostTierBytes"); return this; }
     public Builder backups(int v) { backups = atLeast(v, 0, "backups"); return this; }
     public Builder backendIops(long v) { backendIops = atLeast(v, 0, "backendIops"); return this; }
     public Builder backendBytesPerSecond(long v) { backendBytesPerSecond = atLeast(v, 0, "backendBytesPerSecond"); return this; }

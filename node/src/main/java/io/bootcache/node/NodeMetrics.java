@@ -4,6 +4,7 @@ import com.codahale.metrics.Counter;
 import com.codahale.metrics.Meter;
 import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.Timer;
+import io.bootcache.node.read.HostTier;
 
 /** The node's named counters, in the Dropwizard registry that /metrics exports. */
 public final class NodeMetrics {
@@ -38,6 +39,15 @@ public final class NodeMetrics {
     this.droppedReadData = registry.counter("bootcache.record.read_data_ignored");
     this.fetchErrors = registry.counter("bootcache.fetch.errors");
     this.evictedMisses = registry.counter("bootcache.evicted.misses");
+  }
+
+  /** Gauges of the host tier: what it holds, and how reads fared in it. */
+  public void hostTier(HostTier host) {
+    registry.gauge("bootcache.host.resident_bytes", () -> host::residentBytes);
+    registry.gauge("bootcache.host.capacity_bytes", () -> host::capacity);
+    registry.gauge("bootcache.host.hits", () -> host::hits);
+    registry.gauge("bootcache.host.misses", () -> host::misses);
+    registry.gauge("bootcache.host.evictions", () -> host::evictions);
   }
 
   public MetricRegistry registry() {

@@ -29,7 +29,7 @@ class EvictionTest {
     Path file = TestFiles.random(dir, "big.raw", size, 9);
     byte[] content = Files.readAllBytes(file);
     try (LocalCluster cluster = LocalCluster.builder().nodes(1).dataDir(dir)
-            .configure(b -> b.blocksRegionBytes(cap).hotBlocksBytes(0)).start(); // the region alone
+            .configure(b -> b.blocksRegionBytes(cap).hostTierBytes(0)).start(); // the region alone
          GrpcTestClient t = new GrpcTestClient()) {
       BootCacheGrpcClient node = t.to(cluster.grpcAddresses().get(0));
       await(node.registerImage(RegisterImageRequest.newBuilder().setId("big").setLocation(file.toString()).build()));

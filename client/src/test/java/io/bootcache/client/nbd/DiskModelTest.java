@@ -102,7 +102,7 @@ class DiskModelTest {
   void everyReadIsTheModelsBytesOrAnError() throws Exception {
     rnd = new Random(SEED);
     cluster = LocalCluster.builder().nodes(2).dataDir(dir.resolve("data"))
-        .configure(b -> b.blocksRegionBytes(16 * NodeConfig.MIB).hotBlocksBytes(NodeConfig.MIB)).start();
+        .configure(b -> b.blocksRegionBytes(16 * NodeConfig.MIB).hostTierBytes(4 * NodeConfig.MIB)).start();
     client = BootCacheClient.builder().nodes(cluster.grpcAddresses()).deadline(Duration.ofSeconds(10)).build();
     image("img-a", 1024 * 1024, 4096);
     image("img-b", 2 * 1024 * 1024 + 333, 16384);

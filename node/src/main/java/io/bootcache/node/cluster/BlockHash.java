@@ -41,6 +41,13 @@ public final class BlockHash {
     return of(data, 0, data.length);
   }
 
+  /** The hash of the buffer's remaining bytes; consumes them. */
+  public static BlockHash of(ByteBuffer data) {
+    MessageDigest md = SHA256.get();
+    md.update(data);
+    return fromBytes(md.digest());
+  }
+
   public static BlockHash fromBytes(byte[] digest) {
     if (digest.length != BYTES) throw new IllegalArgumentException("a block hash is 32 bytes, got " + digest.length);
     ByteBuffer b = ByteBuffer.wrap(digest);

@@ -5,6 +5,7 @@ import com.google.protobuf.UnsafeByteOperations;
 import io.bootcache.node.ApiError;
 import io.bootcache.node.NodeServices;
 import io.bootcache.node.cluster.BlockHash;
+import io.bootcache.node.read.Block;
 import io.bootcache.node.read.ReadRequest;
 import io.bootcache.node.read.ReadResult;
 import io.bootcache.v1.Disk;
@@ -68,24 +69,37 @@ final class FetchRequests {
     return new ReadRequest(image, null, r.getOffset(), r.getLength(), admit);
   }
 
-  static FetchResponse response(long id, ReadResult r) {
-    int n = r.data().length;
+  /**
+   * The read's blocks as an answer: the blocks whole, and their hashes. The data wraps the blocks'
+   * memory (host tier memory among it), so the answer must be written before the read is released.
+   */
+  static FetchResponse response(long id, ReadResult r, int blockSize) {
+    Block[] blocks = r.blocks();
     ByteString data = ByteString.empty();
-    byte[] hashes = new byte[n * BlockHash.BYTES];
-    for (int i = 0; i < n; i++) {
-      // wrapped, not copied: the bytes are copied once, into the wire buffer
-      data = data.concat(UnsafeByteOperations.unsafeWrap(r.data()[i]));
-      r.hashes()[i].writeTo(hashes, i * BlockHash.BYTES);
+    byte[] hashes = new byte[blocks.length * BlockHash.BYTES];
+    for (int i = 0; i < blocks.length; i++) {
+      data = data.concat(UnsafeByteOperations.unsafeWrap(blocks[i].bytes()));
+      blocks[i].hash().writeTo(hashes, i * BlockHash.BYTES);
     }
     return FetchResponse.newBuilder()
         .setId(id)
-        .setOffset(r.firstBlock() * r.blockSize())
+        .setOffset(r.firstBlock() * blockSize)
         .setData(data)
-        .setBlockSize(r.blockSize())
+        .setBlockSize(blockSize)
         .setHashes(UnsafeByteOperations.unsafeWrap(hashes))
         .setHits(r.hits())
         .setMisses(r.misses())
         .build();
+  }
+
+  /** The read's answer with its own copy of the bytes, for answers written later; the read is released. */
+  static FetchResponse detached(long id, ReadResult r, int blockSize) {
+    try {
+      FetchResponse wrapped = response(id, r, blockSize);
+      return wrapped.toBuilder().setData(ByteString.copyFrom(wrapped.getData().asReadOnlyByteBuffer())).build();
+    } finally {
+      r.release();
+    }
   }
 
   static FetchResponse error(long id, Throwable t) {

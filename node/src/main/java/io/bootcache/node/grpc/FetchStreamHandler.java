@@ -1,6 +1,5 @@
 package io.bootcache.node.grpc;
 
-import com.codahale.metrics.Timer;
 import io.bootcache.node.NodeServices;
 import io.bootcache.node.read.ReadRequest;
 import io.bootcache.node.read.ReadResult;
@@ -9,33 +8,36 @@ import io.bootcache.v1.FetchResponse;
 import io.vertx.core.Context;
 import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.GrpcServerResponse;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * One FetchStream: many reads in flight, answered as they complete. Whatever arrives while a
- * batch is being resolved forms the next batch, so under load one cluster look-up serves many
- * requests. Answers are written on the stream's context in bursts. A failed request is answered
- * with its status in error_code; the stream goes on.
+ * One FetchStream: many reads in flight, answered as they complete, out of order. A read this host
+ * holds entirely is answered right on the event loop; the others go to the node's reader, and their
+ * answers are written on the stream's context in bursts that share one flush. A failed request is
+ * answered with its status in error_code; the stream goes on. Past {@link #MAX_IN_FLIGHT} requests or
+ * {@link #MAX_IN_FLIGHT_BYTES} of them, or while the answers wait for the client to read them, the
+ * stream stops reading requests: a client that never reads holds a bounded amount of memory.
  */
 final class FetchStreamHandler {
-  private static final int MAX_IN_FLIGHT = 512;
+  static final int MAX_IN_FLIGHT = 512;
+  static final long MAX_IN_FLIGHT_BYTES = 64L << 20;
+
+  private record Answer(long length, FetchResponse response, ReadResult result) {}
 
   private final NodeServices node;
   private final FetchRequests requests;
   private final Context context;
   private final GrpcServerRequest<FetchRequest, FetchResponse> in;
   private final GrpcServerResponse<FetchRequest, FetchResponse> out;
-  private final Queue<FetchRequest> arrived = new ConcurrentLinkedQueue<>();
-  private final Queue<FetchResponse> ready = new ConcurrentLinkedQueue<>();
+  private final Queue<Answer> ready = new ConcurrentLinkedQueue<>();
   private final AtomicBoolean flushScheduled = new AtomicBoolean();
   // touched on the context thread only
   private int inFlight;
-  private boolean batching;
+  private long inFlightBytes;
   private boolean ended;
   private boolean paused;
   private boolean closed;
@@ -52,13 +54,7 @@ final class FetchStreamHandler {
   void start() {
     // headers now, so a client may wait for the response stream before it sends anything
     out.writeHead();
-    in.handler(r -> {
-      inFlight++;
-      if (answeredLocally(r)) return;
-      arrived.add(r);
-      throttle();
-      startBatch();
-    });
+    in.handler(this::onRequest);
     in.endHandler(v -> {
       ended = true;
       endIfDone();
@@ -69,22 +65,60 @@ final class FetchStreamHandler {
     out.drainHandler(v -> throttle());
   }
 
-  /** A hit this node holds is answered right here on the event loop: no thread hop, no network. */
-  private boolean answeredLocally(FetchRequest r) {
+  private void onRequest(FetchRequest r) {
     long started = System.nanoTime();
+    inFlight++;
+    inFlightBytes += Math.max(0, r.getLength());
     ReadRequest req = requests.validateLocally(r);
-    ReadResult res = req == null ? null : node.reader().readLocally(req);
-    if (res == null) return false;
-    // written here, while Vert.x handles the inbound read: it flushes once when the read burst ends
-    inFlight--;
-    if (!closed) out.write(FetchRequests.response(r.getId(), res));
+    ReadResult local = req == null ? null : node.reader().readLocal(req);
+    if (local != null) {
+      // written here, while Vert.x handles the inbound read: it flushes once when the read burst ends
+      write(new Answer(r.getLength(), FetchRequests.response(r.getId(), local, req.image().getBlockSize()), local));
+      timed(started, false);
+      return;
+    }
+    CompletableFuture<ReadRequest> checked = req != null ? CompletableFuture.completedFuture(req)
+        : CompletableFuture.supplyAsync(() -> requests.validate(r), node.workers());
+    checked.thenCompose(valid -> node.reader().read(valid).thenApply(res ->
+            new Answer(r.getLength(), FetchRequests.response(r.getId(), res, valid.image().getBlockSize()), res)))
+        .whenComplete((answer, err) -> {
+          timed(started, err != null);
+          queue(err == null ? answer : new Answer(r.getLength(), FetchRequests.error(r.getId(), err), null));
+        });
+    throttle();
+  }
+
+  private void timed(long started, boolean failed) {
     node.metrics().fetches.mark();
-    node.metrics().fetchLatency.update(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
-    return true;
+    node.metrics().fetchLatency.update(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+    if (failed) node.metrics().fetchErrors.inc();
+  }
+
+  /** Queues an answer; one task on the context writes all that are queued. */
+  private void queue(Answer answer) {
+    ready.add(answer);
+    if (flushScheduled.compareAndSet(false, true)) context.runOnContext(v -> writeReady());
+  }
+
+  private void writeReady() {
+    flushScheduled.set(false);
+    for (Answer a; (a = ready.poll()) != null; ) write(a);
+    throttle();
+    endIfDone();
+  }
+
+  private void write(Answer a) {
+    inFlight--;
+    inFlightBytes -= Math.max(0, a.length());
+    try {
+      if (!closed) out.write(a.response()); // encoded here: the blocks' memory is free to go after it
+    } finally {
+      if (a.result() != null) a.result().release();
+    }
   }
 
   private void throttle() {
-    boolean tooMuch = inFlight >= MAX_IN_FLIGHT || out.writeQueueFull();
+    boolean tooMuch = inFlight >= MAX_IN_FLIGHT || inFlightBytes >= MAX_IN_FLIGHT_BYTES || out.writeQueueFull();
     if (tooMuch && !paused) {
       paused = true;
       in.pause();
@@ -92,65 +126,6 @@ final class FetchStreamHandler {
       paused = false;
       in.resume();
     }
-  }
-
-  private void startBatch() {
-    if (batching || arrived.isEmpty()) return;
-    batching = true;
-    node.workers().execute(this::resolveBatch);
-  }
-
-  private void resolveBatch() {
-    List<FetchRequest> batch = new ArrayList<>();
-    for (FetchRequest r; (r = arrived.poll()) != null; ) batch.add(r);
-    List<ReadRequest> valid = new ArrayList<>(batch.size());
-    List<FetchRequest> validFor = new ArrayList<>(batch.size());
-    for (FetchRequest r : batch) {
-      try {
-        valid.add(requests.validate(r));
-        validFor.add(r);
-      } catch (RuntimeException e) {
-        node.metrics().fetchErrors.inc();
-        answer(FetchRequests.error(r.getId(), e));
-      }
-    }
-    List<CompletableFuture<ReadResult>> results;
-    try {
-      results = node.reader().readAll(valid);
-    } catch (RuntimeException e) {
-      results = new ArrayList<>();
-      for (int i = 0; i < valid.size(); i++) results.add(CompletableFuture.failedFuture(e));
-    }
-    for (int i = 0; i < results.size(); i++) {
-      long id = validFor.get(i).getId();
-      Timer.Context timer = node.metrics().fetchLatency.time();
-      results.get(i).whenComplete((res, err) -> {
-        timer.stop();
-        node.metrics().fetches.mark();
-        if (err != null) node.metrics().fetchErrors.inc();
-        answer(err == null ? FetchRequests.response(id, res) : FetchRequests.error(id, err));
-      });
-    }
-    context.runOnContext(v -> {
-      batching = false;
-      startBatch();
-    });
-  }
-
-  /** Queues an answer; one task on the context writes all that are queued. */
-  private void answer(FetchResponse response) {
-    ready.add(response);
-    if (flushScheduled.compareAndSet(false, true)) context.runOnContext(v -> flush());
-  }
-
-  private void flush() {
-    flushScheduled.set(false);
-    for (FetchResponse r; (r = ready.poll()) != null; ) {
-      inFlight--;
-      if (!closed) out.write(r);
-    }
-    throttle();
-    endIfDone();
   }
 
   private void endIfDone() {

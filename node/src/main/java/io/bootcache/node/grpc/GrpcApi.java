@@ -3,6 +3,7 @@ package io.bootcache.node.grpc;
 import io.bootcache.node.ApiError;
 import io.bootcache.node.ClusterUsage;
 import io.bootcache.node.NodeServices;
+import io.bootcache.node.read.Block;
 import io.bootcache.node.read.BootOrder;
 import io.bootcache.node.read.ReadRequest;
 import io.bootcache.node.read.ReadResult;
@@ -33,7 +34,7 @@ public final class GrpcApi extends BootCacheGrpcService {
     this.node = node;
     this.fetches = new FetchRequests(node);
     this.recordDeps = new RecordStream.Deps(node.catalog(), node.sessions(), node.profiles(), node.writes(), node.maps(),
-        node.store(), node.metrics(), node.config().trustRecordedReads(), node.workers());
+        node.cluster(), node.metrics(), node.config().trustRecordedReads(), node.workers());
   }
 
   /** Runs cluster calls on a worker, never on the event loop; maps failures to statuses. */
@@ -69,8 +70,8 @@ public final class GrpcApi extends BootCacheGrpcService {
     var timer = node.metrics().fetchLatency.time();
     CompletableFuture<FetchResponse> out = CompletableFuture
         .supplyAsync(() -> fetches.validate(r), node.workers())
-        .thenCompose(req -> node.reader().read(req))
-        .thenApply(res -> FetchRequests.response(r.getId(), res))
+        .thenCompose(req -> node.reader().read(req)
+            .thenApply(res -> FetchRequests.detached(r.getId(), res, req.image().getBlockSize())))
         .whenComplete((res, err) -> {
           timer.stop();
           node.metrics().fetches.mark();
@@ -151,13 +152,16 @@ public final class GrpcApi extends BootCacheGrpcService {
       List<BootOrder.Run> runs = BootOrder.runs(profile, 0);
       // a window of runs at a time keeps the backend busy in boot order without flooding it
       for (int i = 0; i < runs.size(); i += 16) {
-        List<ReadRequest> batch = new ArrayList<>();
-        for (BootOrder.Run run : runs.subList(i, Math.min(runs.size(), i + 16))) batch.add(readOf(image, null, run));
-        for (CompletableFuture<ReadResult> f : node.reader().readAll(batch)) {
+        List<CompletableFuture<ReadResult>> window = new ArrayList<>();
+        for (BootOrder.Run run : runs.subList(i, Math.min(runs.size(), i + 16))) {
+          window.add(node.reader().read(readOf(image, null, run)));
+        }
+        for (CompletableFuture<ReadResult> f : window) {
           ReadResult res = f.join();
-          blocks += res.data().length;
-          for (byte[] d : res.data()) bytes += d.length;
+          blocks += res.blocks().length;
+          for (Block b : res.blocks()) bytes += b.length();
           backend += res.misses();
+          res.release();
         }
       }
       return WarmResponse.newBuilder().setImageId(image.getId()).setBlocks(blocks).setBytes(bytes)

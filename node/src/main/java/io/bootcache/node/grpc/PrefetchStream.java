@@ -3,7 +3,6 @@ package io.bootcache.node.grpc;
 import io.bootcache.node.ApiError;
 import io.bootcache.node.NodeServices;
 import io.bootcache.node.read.BootOrder;
-import io.bootcache.node.read.ReadRequest;
 import io.bootcache.node.read.ReadResult;
 import io.bootcache.v1.BootProfile;
 import io.bootcache.v1.Disk;
@@ -77,13 +76,12 @@ final class PrefetchStream {
     int to = Math.min(runs.size(), next + WINDOW);
     next = to;
     node.workers().execute(() -> {
-      List<ReadRequest> batch = new ArrayList<>();
-      for (BootOrder.Run run : runs.subList(from, to)) batch.add(GrpcApi.readOf(image, disk, run));
+      List<CompletableFuture<ReadResult>> results = new ArrayList<>();
+      for (BootOrder.Run run : runs.subList(from, to)) results.add(node.reader().read(GrpcApi.readOf(image, disk, run)));
       List<FetchResponse> answers = new ArrayList<>();
-      List<CompletableFuture<ReadResult>> results = node.reader().readAll(batch);
       for (int i = 0; i < results.size(); i++) {
         try {
-          answers.add(FetchRequests.response(from + i, results.get(i).join()));
+          answers.add(FetchRequests.detached(from + i, results.get(i).join(), image.getBlockSize()));
         } catch (RuntimeException e) {
           answers.add(FetchRequests.error(from + i, e));
         }

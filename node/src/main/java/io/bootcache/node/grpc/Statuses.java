@@ -12,7 +12,7 @@ public final class Statuses {
 
   public static StatusException of(Throwable t) {
     ApiError api = ApiError.in(t);
-    if (api != null) return new StatusException(api.status(), api.getMessage());
+    if (api != null) return new StatusException(status(api.kind()), api.getMessage());
     Throwable root = unwrap(t);
     if (root instanceof StatusException s) return s;
     if (root instanceof IllegalStateException && root.getMessage() != null
@@ -20,6 +20,19 @@ public final class Statuses {
       return new StatusException(GrpcStatus.UNAVAILABLE, "the node is stopping");
     }
     return new StatusException(GrpcStatus.INTERNAL, "internal error: " + root);
+  }
+
+  static GrpcStatus status(ApiError.Kind kind) {
+    return switch (kind) {
+      case INVALID -> GrpcStatus.INVALID_ARGUMENT;
+      case NOT_FOUND -> GrpcStatus.NOT_FOUND;
+      case OUT_OF_RANGE -> GrpcStatus.OUT_OF_RANGE;
+      case ALREADY_EXISTS -> GrpcStatus.ALREADY_EXISTS;
+      case FAILED_PRECONDITION -> GrpcStatus.FAILED_PRECONDITION;
+      case PERMISSION_DENIED -> GrpcStatus.PERMISSION_DENIED;
+      case UNAVAILABLE -> GrpcStatus.UNAVAILABLE;
+      case EXHAUSTED -> GrpcStatus.RESOURCE_EXHAUSTED;
+    };
   }
 
   private static Throwable unwrap(Throwable t) {

@@ -12,122 +12,200 @@ import io.bootcache.v1.CloneMode;
 import io.bootcache.v1.Disk;
 import io.bootcache.v1.DiskState;
 import io.bootcache.v1.Image;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.ignite.Ignite;
-import org.apache.ignite.IgniteCompute;
+import org.apache.ignite.IgniteException;
 
 /**
- * Reads ranges of images and disks, many at a time, on the node a client asked:
- * <ol>
- *   <li>a disk's own layer first (its writes), then its image's layer: block index to hash,
- *       from the memo or one batched look-up for the whole batch;</li>
- *   <li>the hits' bytes in one batched get for the whole batch;</li>
- *   <li>the misses, grouped by stripe, each group sent to the stripe's owner node, which loads
- *       them from the backend once (see {@link Loader}).</li>
- * </ol>
- * Called on a worker thread (it makes synchronous cache calls); the futures complete when the
- * owners have answered.
+ * Reads ranges of images and disks on the node a reader asked (see package-info for the path). A
+ * read that this host's tier holds entirely is answered on the caller's thread, with no Ignite call.
+ * Any other joins the next batch: everything that arrives while a batch is being resolved forms the
+ * next one, resolved on a worker with one cluster look-up per image for the whole batch.
  */
 public final class BlockReader {
+  /** Batches resolved at once. */
+  private static final int MAX_BATCHES = 2;
+  private static final long REMOTE_LOAD_TIMEOUT_MS = 60_000;
+
   private final Ignite ignite;
+  private final HostTier host;
+  private final ClusterBlocks cluster;
   private final BlockMaps maps;
   private final BlockStore store;
-  private final Loader localLoader;
+  private final Loader loader;
   private final Backend backend;
   private final NodeMetrics metrics;
+  private final Executor workers;
+  private final ConcurrentLinkedQueue<Read> queue = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger batches = new AtomicInteger();
 
-  public BlockReader(Ignite ignite, BlockMaps maps, BlockStore store, Loader localLoader, Backend backend,
-      NodeMetrics metrics) {
+  public BlockReader(Ignite ignite, HostTier host, ClusterBlocks cluster, BlockMaps maps, BlockStore store, Loader loader,
+      Backend backend, NodeMetrics metrics, Executor workers) {
     this.ignite = ignite;
+    this.host = host;
+    this.cluster = cluster;
     this.maps = maps;
     this.store = store;
-    this.localLoader = localLoader;
+    this.loader = loader;
     this.backend = backend;
     this.metrics = metrics;
+    this.workers = workers;
   }
 
-  /** The state of one request while the batch resolves it. */
+  /** One request while its batch resolves it: its blocks, null until found. */
   private static final class Read {
     final ReadRequest req;
     final long first;
-    final byte[][] data;
-    final BlockHash[] hashes;
-    final boolean[] resolved;
+    final Block[] blocks;
+    final CompletableFuture<ReadResult> done = new CompletableFuture<>();
+    HostTier.Lease lease;
     int hits;
     int misses;
-    final CompletableFuture<ReadResult> done = new CompletableFuture<>();
+    int loading;
 
     Read(ReadRequest req) {
       this.req = req;
       this.first = req.firstBlock();
-      int n = req.blockCount();
-      this.data = new byte[n][];
-      this.hashes = new BlockHash[n];
-      this.resolved = new boolean[n];
+      this.blocks = new Block[req.blockCount()];
     }
 
-    ReadResult result() {
-      return new ReadResult(first, req.image().getBlockSize(), data, hashes, hits, misses);
+    String imageId() {
+      return req.image().getId();
+    }
+
+    void finish(NodeMetrics metrics) {
+      for (Block b : blocks) if (b == null) throw new IllegalStateException("a block of the read was never resolved");
+      metrics.blockHits.inc(hits);
+      done.complete(new ReadResult(blocks, hits, misses, lease));
+    }
+
+    void fail(Throwable t) {
+      if (lease != null) lease.release();
+      done.completeExceptionally(t instanceof CompletionException && t.getCause() != null ? t.getCause() : t);
     }
   }
 
   /**
-   * The read answered from this node alone, or null: an image read whose blocks the memo maps and
-   * whose bytes this node holds. Never blocks on the cluster, so it may run on an event loop.
+   * The read answered from this host alone, or null: an image read whose every block the host tier
+   * holds. Never blocks, so it may run on a network thread.
    */
-  public ReadResult readLocally(ReadRequest r) {
+  public ReadResult readLocal(ReadRequest r) {
     if (r.disk() != null) return null;
     int n = r.blockCount();
-    long first = r.firstBlock();
-    byte[][] data = new byte[n][];
-    BlockHash[] hashes = new BlockHash[n];
-    for (int k = 0; k < n; k++) {
-      hashes[k] = maps.remembered(r.image().getId(), first + k);
-      if (hashes[k] == null || (data[k] = store.localCopy(hashes[k])) == null) return null;
-    }
+    HostTier.Lease lease = host.lookUp(r.image().getId(), r.firstBlock(), n);
+    if (lease == null) return null;
     metrics.blockHits.inc(n);
-    return new ReadResult(first, r.image().getBlockSize(), data, hashes, n, 0);
+    return new ReadResult(lease.blocks(), n, 0, lease);
   }
 
-  public CompletableFuture<ReadResult> read(ReadRequest request) {
-    return readAll(List.of(request)).get(0);
+  /** Reads the range: this host's tier, the disk's layer, the cluster, and (once for the cluster) the backend. */
+  public CompletableFuture<ReadResult> read(ReadRequest r) {
+    ReadResult local = readLocal(r);
+    if (local != null) return CompletableFuture.completedFuture(local);
+    Read read = new Read(r);
+    queue.add(read);
+    startBatch();
+    return read.done;
   }
 
-  public List<CompletableFuture<ReadResult>> readAll(List<ReadRequest> requests) {
-    List<Read> reads = new ArrayList<>(requests.size());
-    for (ReadRequest r : requests) reads.add(new Read(r));
+  private void startBatch() {
+    for (int n = batches.get(); n < MAX_BATCHES && !queue.isEmpty(); n = batches.get()) {
+      if (batches.compareAndSet(n, n + 1)) {
+        workers.execute(this::resolveBatches);
+        return;
+      }
+    }
+  }
+
+  private void resolveBatches() {
+    try {
+      for (List<Read> batch = takeAll(); !batch.isEmpty(); batch = takeAll()) resolve(batch);
+    } finally {
+      batches.decrementAndGet();
+      startBatch(); // a read may have arrived after our last look
+    }
+  }
+
+  private List<Read> takeAll() {
+    List<Read> batch = new ArrayList<>();
+    for (Read r; (r = queue.poll()) != null; ) batch.add(r);
+    return batch;
+  }
+
+  private void resolve(List<Read> batch) {
     List<Read> open = new ArrayList<>();
-    for (Read r : reads) {
+    for (Read r : batch) {
       try {
-        if (r.req.disk() != null && r.req.disk().getState() == DiskState.STALE) readStale(r);
-        else {
-          if (r.req.disk() != null) resolveDiskLayer(r);
-          open.add(r);
-        }
+        if (r.req.disk() != null && !readDisk(r)) continue;
+        holdFromHost(r);
+        open.add(r);
       } catch (RuntimeException e) {
-        r.done.completeExceptionally(e);
+        r.fail(e);
       }
     }
     try {
-      resolveImageLayers(open);
-      fetchHits(open);
+      findInCluster(open);
       loadMisses(open);
     } catch (RuntimeException e) {
-      for (Read r : open) r.done.completeExceptionally(e);
+      for (Read r : open) r.fail(e);
     }
-    List<CompletableFuture<ReadResult>> out = new ArrayList<>(reads.size());
-    for (Read r : reads) out.add(r.done);
-    return out;
   }
 
-  /** A stale disk's layer may lack writes: full clones are read from their own file, uncached. */
+  // ---------------------------------------------------------------- disks
+
+  /** The disk's own blocks; false when the read is answered already (a stale disk). */
+  private boolean readDisk(Read r) {
+    Disk disk = r.req.disk();
+    if (disk.getState() == DiskState.STALE) {
+      readStale(r);
+      return false;
+    }
+    Map<Long, LayerBlock> written = maps.diskBlocks(Catalog.diskLayer(disk), r.first, r.blocks.length);
+    Map<Long, BlockHash> byHash = new HashMap<>();
+    for (Map.Entry<Long, LayerBlock> e : written.entrySet()) {
+      int k = (int) (e.getKey() - r.first);
+      LayerBlock layer = e.getValue();
+      // a linked clone's layer keeps its written bytes: no file of the cluster's holds them
+      if (layer.data() != null) r.blocks[k] = new Block(e.getKey(), layer.hash(), ByteBuffer.wrap(layer.data()));
+      else byHash.put(e.getKey(), layer.hash());
+    }
+    Map<BlockHash, byte[]> bytes = store.getAll(new HashSet<>(byHash.values()));
+    int bs = r.req.image().getBlockSize();
+    for (Map.Entry<Long, BlockHash> e : byHash.entrySet()) {
+      int k = (int) (e.getKey() - r.first);
+      byte[] b = bytes.get(e.getValue());
+      if (b == null) { // a full clone's written block, evicted from the cluster: its own file has it
+        long start = e.getKey() * bs;
+        b = backend.read(disk.getLocation(), start, (int) Math.min(bs, disk.getSize() - start));
+        r.misses++;
+      } else {
+        r.hits++;
+      }
+      r.blocks[k] = new Block(e.getKey(), e.getValue(), ByteBuffer.wrap(b));
+    }
+    return true;
+  }
+
+  /**
+   * A stale disk's layer may lack writes: a full clone is read from its own file, uncached; a linked
+   * clone has no file, and its image would show other bytes than its own, so it is refused.
+   */
   private void readStale(Read r) {
     Disk disk = r.req.disk();
     if (disk.getMode() != CloneMode.FULL) {
@@ -138,164 +216,159 @@ public final class BlockReader {
     }
     int bs = r.req.image().getBlockSize();
     long start = r.first * bs;
-    int length = (int) Math.min((long) r.data.length * bs, disk.getSize() - start);
+    int length = (int) Math.min((long) r.blocks.length * bs, disk.getSize() - start);
     byte[] bytes = backend.read(disk.getLocation(), start, length);
-    for (int k = 0; k < r.data.length; k++) {
-      r.data[k] = java.util.Arrays.copyOfRange(bytes, k * bs, Math.min((k + 1) * bs, bytes.length));
-      r.hashes[k] = BlockHash.of(r.data[k]);
-      r.resolved[k] = true;
+    for (int k = 0; k < r.blocks.length; k++) {
+      int from = k * bs;
+      r.blocks[k] = Block.hashed(r.first + k, ByteBuffer.wrap(bytes, from, Math.min(bs, length - from)).slice());
     }
-    r.misses = r.data.length;
-    r.done.complete(r.result());
+    r.misses = r.blocks.length;
+    r.finish(metrics);
   }
 
-  /** A disk's own writes: their hashes, and a linked clone's bytes. */
-  private void resolveDiskLayer(Read r) {
-    Map<Long, LayerBlock> written = maps.diskBlocks(Catalog.diskLayer(r.req.disk()), r.first, r.data.length);
-    for (Map.Entry<Long, LayerBlock> e : written.entrySet()) {
-      int k = (int) (e.getKey() - r.first);
-      r.hashes[k] = e.getValue().hash();
-      r.data[k] = e.getValue().data();
-      r.resolved[k] = true;
-    }
-  }
+  // ---------------------------------------------------------------- image blocks
 
-  private void resolveImageLayers(List<Read> reads) {
-    Set<BlockRef> unknown = new HashSet<>();
-    for (Read r : reads) {
-      String image = r.req.image().getId();
-      for (int k = 0; k < r.data.length; k++) {
-        if (r.resolved[k]) continue;
-        r.hashes[k] = maps.remembered(image, r.first + k);
-        if (r.hashes[k] == null) unknown.add(maps.imageRef(image, r.first + k));
-      }
-    }
-    if (unknown.isEmpty()) return;
-    Map<BlockRef, BlockHash> found = maps.lookUp(unknown);
-    for (Read r : reads) {
-      String image = r.req.image().getId();
-      for (int k = 0; k < r.data.length; k++) {
-        if (!r.resolved[k] && r.hashes[k] == null) r.hashes[k] = found.get(maps.imageRef(image, r.first + k));
+  /** Whatever of the read this host's tier holds, pinned for the read. */
+  private void holdFromHost(Read r) {
+    if (!hasHoles(r)) return;
+    r.lease = host.lookUpEach(r.imageId(), r.first, r.blocks.length);
+    Block[] held = r.lease.blocks();
+    for (int k = 0; k < held.length; k++) {
+      if (r.blocks[k] == null && held[k] != null) {
+        r.blocks[k] = held[k];
+        r.hits++;
       }
     }
   }
 
-  private void fetchHits(List<Read> reads) {
-    Set<BlockHash> wanted = new HashSet<>();
+  /** The cluster's copies of what is still missing: one look-up per image for the whole batch. */
+  private void findInCluster(List<Read> reads) {
+    Map<String, TreeSet<Long>> wanted = new LinkedHashMap<>();
     for (Read r : reads) {
-      for (int k = 0; k < r.data.length; k++) if (r.data[k] == null && r.hashes[k] != null) wanted.add(r.hashes[k]);
+      for (int k = 0; k < r.blocks.length; k++) {
+        if (r.blocks[k] == null) wanted.computeIfAbsent(r.imageId(), i -> new TreeSet<>()).add(r.first + k);
+      }
     }
-    Map<BlockHash, byte[]> cached = store.getAll(wanted);
-    int hits = 0;
-    int evicted = 0;
-    for (Read r : reads) {
-      for (int k = 0; k < r.data.length; k++) {
-        if (r.data[k] == null && r.hashes[k] != null) {
-          r.data[k] = cached.get(r.hashes[k]);
-          if (r.data[k] == null) evicted++;
+    for (Map.Entry<String, TreeSet<Long>> e : wanted.entrySet()) {
+      long[] indexes = e.getValue().stream().mapToLong(Long::longValue).toArray();
+      Block[] found = cluster.find(e.getKey(), indexes);
+      Map<Long, Block> byIndex = new HashMap<>();
+      for (Block b : found) if (b != null) byIndex.put(b.index(), b);
+      for (Read r : reads) {
+        if (!r.imageId().equals(e.getKey())) continue;
+        for (int k = 0; k < r.blocks.length; k++) {
+          Block b = r.blocks[k] == null ? byIndex.get(r.first + k) : null;
+          if (b == null) continue;
+          r.blocks[k] = b;
+          r.hits++;
+          if (r.req.admit()) holdOnHost(r.req.image(), b);
         }
-        if (r.data[k] != null) r.hits++;
       }
-      hits += r.hits;
     }
-    metrics.blockHits.inc(hits);
-    metrics.evictedMisses.inc(evicted);
   }
 
+  /**
+   * The misses, grouped by stripe (a stripe's blocks live on one node): each group is loaded once by
+   * the stripe's owner for all reads of the batch that want it.
+   */
   private void loadMisses(List<Read> reads) {
-    // group every read's missing image blocks by (image, stripe): one load per group for the batch
-    Map<String, Map<Long, TreeSet<Long>>> groups = new HashMap<>();
+    Map<String, Map<Long, TreeSet<Long>>> groups = new LinkedHashMap<>();
+    Map<String, Boolean> admit = new HashMap<>();
     for (Read r : reads) {
-      if (r.req.disk() != null) readEvictedWrites(r);
-      for (int k = 0; k < r.data.length; k++) {
-        if (r.data[k] != null) continue;
+      for (int k = 0; k < r.blocks.length; k++) {
+        if (r.blocks[k] != null) continue;
         long index = r.first + k;
-        groups.computeIfAbsent(r.req.image().getId(), i -> new HashMap<>())
+        groups.computeIfAbsent(r.imageId(), i -> new LinkedHashMap<>())
             .computeIfAbsent(index / maps.stripeBlocks(), s -> new TreeSet<>()).add(index);
+        admit.merge(r.imageId(), r.req.admit(), Boolean::logicalOr);
       }
     }
-    Map<String, Map<Long, CompletableFuture<Map<Long, Loader.Block>>>> loads = new HashMap<>();
-    groups.forEach((image, stripes) -> stripes.forEach((stripe, indexes) ->
-        loads.computeIfAbsent(image, i -> new HashMap<>()).put(stripe, loadStripe(image, stripe, indexes, admit(reads, image)))));
-
+    Map<String, Map<Long, CompletableFuture<Block[]>>> loads = new HashMap<>();
+    groups.forEach((imageId, stripes) -> stripes.forEach((stripe, indexes) -> {
+      long[] idx = indexes.stream().mapToLong(Long::longValue).toArray();
+      metrics.blockMisses.inc(idx.length);
+      loads.computeIfAbsent(imageId, i -> new HashMap<>()).put(stripe, loadStripe(imageId, stripe, idx, admit.get(imageId)));
+    }));
     for (Read r : reads) {
-      List<CompletableFuture<Map<Long, Loader.Block>>> mine = new ArrayList<>();
-      Set<Long> stripes = new HashSet<>();
-      for (int k = 0; k < r.data.length; k++) if (r.data[k] == null) stripes.add((r.first + k) / maps.stripeBlocks());
-      for (long s : stripes) mine.add(loads.get(r.req.image().getId()).get(s));
+      Set<Long> mine = new HashSet<>();
+      for (int k = 0; k < r.blocks.length; k++) if (r.blocks[k] == null) mine.add((r.first + k) / maps.stripeBlocks());
       if (mine.isEmpty()) {
-        r.done.complete(r.result());
+        r.finish(metrics);
         continue;
       }
-      CompletableFuture.allOf(mine.toArray(CompletableFuture[]::new)).whenComplete((v, err) -> {
-        if (err != null) {
-          r.done.completeExceptionally(err instanceof java.util.concurrent.CompletionException ? err.getCause() : err);
-          return;
-        }
-        for (int k = 0; k < r.data.length; k++) {
-          if (r.data[k] != null) continue;
-          long index = r.first + k;
-          Loader.Block b = loads.get(r.req.image().getId()).get(index / maps.stripeBlocks()).join().get(index);
-          r.data[k] = b.data();
-          r.hashes[k] = b.hash();
-          r.misses++;
-        }
-        r.done.complete(r.result());
-      });
+      r.loading = mine.size();
+      for (long stripe : mine) {
+        loads.get(r.imageId()).get(stripe).whenComplete((loaded, err) -> arrived(r, loaded, err));
+      }
     }
   }
 
-  /** Admit a group's blocks if any read in the batch that wants them is admitted. */
-  private static boolean admit(List<Read> reads, String imageId) {
-    for (Read r : reads) if (r.req.admit() && r.req.image().getId().equals(imageId)) return true;
+  /** A stripe's load came back: its blocks fill the read's holes; the read completes with its last stripe. */
+  private void arrived(Read r, Block[] loaded, Throwable err) {
+    synchronized (r) {
+      if (r.done.isDone()) return;
+      if (err != null) {
+        r.fail(err);
+        return;
+      }
+      for (Block b : loaded) {
+        int k = (int) (b.index() - r.first);
+        if (k < 0 || k >= r.blocks.length || r.blocks[k] != null) continue;
+        r.blocks[k] = b;
+        r.misses++;
+        if (r.req.admit()) holdOnHost(r.req.image(), b);
+      }
+      if (--r.loading == 0) r.finish(metrics);
+    }
+  }
+
+  private CompletableFuture<Block[]> loadStripe(String imageId, long stripe, long[] indexes, boolean admit) {
+    int affinityKey = BlockRef.stripeKey(Catalog.imageLayer(imageId), stripe);
+    if (ignite.affinity(Caches.BLOCKMAP).isPrimary(ignite.cluster().localNode(), affinityKey)) {
+      return loader.load(imageId, indexes, admit);
+    }
+    CompletableFuture<Block[]> out = new CompletableFuture<>();
+    ignite.compute().withTimeout(REMOTE_LOAD_TIMEOUT_MS)
+        .affinityCallAsync(Caches.BLOCKMAP, affinityKey, new LoadJob(imageId, indexes, admit)).listen(f -> {
+          try {
+            out.complete(f.get().blocks());
+          } catch (IgniteException ownerFailed) {
+            ApiError refused = ApiError.in(ownerFailed);
+            if (refused != null) {
+              out.completeExceptionally(refused);
+              return;
+            }
+            // the owner left or failed: load here, still once per block on this node
+            workers.execute(() -> loader.load(imageId, indexes, admit).whenComplete((b, e) -> {
+              if (e != null) out.completeExceptionally(e); else out.complete(b);
+            }));
+          }
+        });
+    return out;
+  }
+
+  private void holdOnHost(Image image, Block b) {
+    long blocks = (image.getSize() + image.getBlockSize() - 1) / image.getBlockSize();
+    host.hold(image.getId(), blocks, image.getBlockSize(), b);
+  }
+
+  private static boolean hasHoles(Read r) {
+    for (Block b : r.blocks) if (b == null) return true;
     return false;
   }
 
-  /** A full clone's written block whose bytes the cache evicted: its own file has them. */
-  private void readEvictedWrites(Read r) {
-    Disk disk = r.req.disk();
-    int bs = r.req.image().getBlockSize();
-    for (int k = 0; k < r.data.length; k++) {
-      if (!r.resolved[k] || r.data[k] != null) continue;
-      long start = (r.first + k) * bs;
-      r.data[k] = backend.read(disk.getLocation(), start, (int) Math.min(bs, disk.getSize() - start));
-      r.hashes[k] = BlockHash.of(r.data[k]);
-      r.misses++;
+  /** Waits for a read from a plain thread (record, resync): its blocks, or the failure as it is. */
+  public ReadResult readNow(ReadRequest r) {
+    try {
+      return read(r).get(REMOTE_LOAD_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException re) throw re;
+      throw new IllegalStateException(e.getCause());
+    } catch (TimeoutException e) {
+      throw ApiError.unavailable("a read took over " + REMOTE_LOAD_TIMEOUT_MS + " ms");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw ApiError.unavailable("interrupted while reading");
     }
-  }
-
-  private CompletableFuture<Map<Long, Loader.Block>> loadStripe(String imageId, long stripe, TreeSet<Long> indexes,
-      boolean admit) {
-    long[] idx = indexes.stream().mapToLong(Long::longValue).toArray();
-    metrics.blockMisses.inc(idx.length);
-    CompletableFuture<Map<Long, Loader.Block>> out = new CompletableFuture<>();
-    IgniteCompute compute = ignite.compute();
-    int affinityKey = BlockRef.stripeKey(io.bootcache.node.catalog.Catalog.imageLayer(imageId), stripe);
-    compute.affinityCallAsync(Caches.BLOCKMAP, affinityKey, new LoadJob(imageId, idx, admit)).listen(f -> {
-      try {
-        out.complete(unpack(f.get()));
-      } catch (RuntimeException ownerFailed) {
-        ApiError refused = ApiError.in(ownerFailed);
-        if (refused != null) {
-          out.completeExceptionally(refused);
-          return;
-        }
-        // the owner left or failed: load here, still once per block on this node
-        try {
-          out.complete(unpack(localLoader.load(imageId, idx, admit)));
-        } catch (RuntimeException e) {
-          out.completeExceptionally(e);
-        }
-      }
-    });
-    return out;
-  }
-
-  private static Map<Long, Loader.Block> unpack(LoadedBlocks loaded) {
-    Map<Long, Loader.Block> out = new HashMap<>();
-    for (int i = 0; i < loaded.indexes.length; i++) {
-      out.put(loaded.indexes[i], new Loader.Block(loaded.data[i], BlockHash.fromBytes(loaded.hashes[i])));
-    }
-    return out;
   }
 }

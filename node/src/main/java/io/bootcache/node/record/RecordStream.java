@@ -3,9 +3,9 @@ package io.bootcache.node.record;
 import io.bootcache.node.ApiError;
 import io.bootcache.node.NodeMetrics;
 import io.bootcache.node.catalog.Catalog;
-import io.bootcache.node.cluster.BlockHash;
 import io.bootcache.node.read.BlockMaps;
-import io.bootcache.node.read.BlockStore;
+import io.bootcache.node.read.Block;
+import io.bootcache.node.read.ClusterBlocks;
 import io.bootcache.v1.BootSession;
 import io.bootcache.v1.Disk;
 import io.bootcache.v1.Image;
@@ -16,9 +16,11 @@ import io.bootcache.v1.WriteEvent;
 import io.vertx.core.Completable;
 import io.vertx.core.Context;
 import io.vertx.core.streams.ReadStream;
+import java.nio.ByteBuffer;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 
@@ -33,7 +35,7 @@ public final class RecordStream {
 
   /** What a record stream needs from its node. */
   public record Deps(Catalog catalog, Sessions sessions, ProfileStore profiles, WriteApplier writes, BlockMaps maps,
-      BlockStore store, NodeMetrics metrics, boolean trustRecordedReads, Executor workers) {}
+      ClusterBlocks cluster, NodeMetrics metrics, boolean trustRecordedReads, Executor workers) {}
 
   private final Deps deps;
   private final Context context;
@@ -162,11 +164,9 @@ public final class RecordStream {
       long end = Math.min(start + bs, image.getSize());
       if (end > r.getOffset() + data.length || start >= end) break;
       if (deps.maps().remembered(image.getId(), b) != null) continue;
-      if (!deps.maps().lookUp(java.util.Set.of(deps.maps().imageRef(image.getId(), b))).isEmpty()) continue;
-      byte[] block = java.util.Arrays.copyOfRange(data, (int) (start - r.getOffset()), (int) (end - r.getOffset()));
-      BlockHash hash = BlockHash.of(block);
-      deps.store().put(hash, block);
-      deps.maps().map(image.getId(), new long[] {b}, new BlockHash[] {hash});
+      if (!deps.maps().lookUp(Set.of(deps.maps().imageRef(image.getId(), b))).isEmpty()) continue;
+      ByteBuffer block = ByteBuffer.wrap(data, (int) (start - r.getOffset()), (int) (end - start)).slice();
+      deps.cluster().admit(image.getId(), new Block[] {Block.hashed(b, block)});
     }
   }
 

@@ -91,8 +91,12 @@ public final class WriteApplier {
       long blockEnd = Math.min(blockStart + bs, disk.getSize());
       boolean covered = offset <= blockStart && offset + length >= blockEnd;
       if (covered || out.containsKey(b)) continue;
-      ReadResult r = reader.read(new ReadRequest(image, disk, blockStart, blockEnd - blockStart, false)).join();
-      out.put(b, r.data()[0].clone());
+      ReadResult r = reader.readNow(new ReadRequest(image, disk, blockStart, blockEnd - blockStart, false));
+      try {
+        out.put(b, r.blocks()[0].copy());
+      } finally {
+        r.release();
+      }
     }
     return out;
   }

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Invariant 3: N concurrent misses of a block anywhere in the cluster cause one backend read. */
-class SingleFlightTest {
+class ClusterSingleFlightTest {
   @TempDir Path dir;
 
   @Test

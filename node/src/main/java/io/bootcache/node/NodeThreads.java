@@ -1,0 +1,35 @@
+package io.bootcache.node;
+
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The node's own threads, apart from Vert.x's event loops and Ignite's pools: workers for cluster
+ * calls, backend readers, and the admissions that follow their reads.
+ */
+record NodeThreads(ExecutorService workers, ExecutorService backend, ExecutorService admissions) {
+
+  static NodeThreads start(String nodeName) {
+    int cores = Runtime.getRuntime().availableProcessors();
+    return new NodeThreads(
+        pool(nodeName, "worker", Math.max(8, 4 * cores)),
+        pool(nodeName, "backend", 16),
+        pool(nodeName, "admit", 2));
+  }
+
+  private static ExecutorService pool(String nodeName, String role, int threads) {
+    AtomicInteger n = new AtomicInteger();
+    return Executors.newFixedThreadPool(threads, r -> {
+      Thread t = new Thread(r, "bootcache-" + role + "-" + nodeName + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  void close() {
+    workers.shutdownNow();
+    backend.shutdownNow();
+    admissions.shutdownNow();
+  }
+}
