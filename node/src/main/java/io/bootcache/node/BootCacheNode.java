@@ -8,13 +8,16 @@ import io.bootcache.node.backend.RateLimiter;
 import io.bootcache.node.catalog.Catalog;
 import io.bootcache.node.catalog.MetadataFiles;
 import io.bootcache.node.cluster.IgniteStarter;
+import io.bootcache.nbd.NbdServer;
 import io.bootcache.node.grpc.GrpcApi;
+import io.bootcache.node.nbd.NodeExports;
 import io.bootcache.node.read.BlockMaps;
 import io.bootcache.node.read.BlockReader;
 import io.bootcache.node.read.BlockStore;
 import io.bootcache.node.read.ClusterBlocks;
 import io.bootcache.node.read.HostTier;
 import io.bootcache.node.read.Loader;
+import io.bootcache.node.record.Prefetcher;
 import io.bootcache.node.record.ProfileStore;
 import io.bootcache.node.record.Sessions;
 import io.bootcache.node.record.WriteApplier;
@@ -31,6 +34,8 @@ import io.vertx.grpc.server.GrpcServerOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.ignite.Ignite;
 
@@ -49,9 +54,11 @@ public final class BootCacheNode implements AutoCloseable {
   private final NodeThreads threads;
   private final HttpServer grpcServer;
   private final AdminServer admin;
+  private final NbdServer nbd; // null when the node serves no NBD
+  private final NodeExports exports;
 
   private BootCacheNode(NodeConfig config, Vertx vertx, Ignite ignite, NodeServices services, NodeThreads threads,
-      HttpServer grpcServer, AdminServer admin) {
+      HttpServer grpcServer, AdminServer admin, NodeExports exports, NbdServer nbd) {
     this.config = config;
     this.vertx = vertx;
     this.ignite = ignite;
@@ -59,6 +66,8 @@ public final class BootCacheNode implements AutoCloseable {
     this.threads = threads;
     this.grpcServer = grpcServer;
     this.admin = admin;
+    this.exports = exports;
+    this.nbd = nbd;
   }
 
   public static BootCacheNode start(NodeConfig config) {
@@ -73,6 +82,8 @@ public final class BootCacheNode implements AutoCloseable {
         new DropwizardMetricsOptions().setEnabled(true).setRegistryName(registryName)));
     Ignite ignite = null;
     NodeThreads threads = null;
+    NodeExports exports = null;
+    NbdServer nbd = null;
     try {
       ignite = IgniteStarter.start(config);
       threads = NodeThreads.start(config.nodeName());
@@ -99,8 +110,14 @@ public final class BootCacheNode implements AutoCloseable {
           .requestHandler(grpc);
       http.listen().await(30, TimeUnit.SECONDS);
       AdminServer admin = AdminServer.start(vertx, config, services, api);
-      return new BootCacheNode(config, vertx, ignite, services, threads, http, admin);
+      if (config.nbdPort() >= 0 || config.nbdSocket() != null) {
+        exports = new NodeExports(services, config.nbdIdleTimeout());
+        nbd = startNbd(config, exports);
+      }
+      return new BootCacheNode(config, vertx, ignite, services, threads, http, admin, exports, nbd);
     } catch (Exception e) {
+      if (nbd != null) nbd.close();
+      if (exports != null) exports.close();
       if (ignite != null) ignite.close();
       if (threads != null) threads.close();
       vertx.close();
@@ -125,8 +142,17 @@ public final class BootCacheNode implements AutoCloseable {
     Sessions sessions = new Sessions(ignite, config.bootWindow());
     ProfileStore profiles = new ProfileStore(ignite, files);
     WriteApplier writes = new WriteApplier(ignite, catalog, maps, store, reader, metrics, config.metaRegionBytes());
+    Prefetcher prefetcher = new Prefetcher(reader, profiles, threads.workers());
     return new NodeServices(config, ignite, metrics, catalog, maps, store, host, cluster, backend, loader, reader, sessions,
-        profiles, writes, threads.workers());
+        profiles, prefetcher, writes, threads.workers());
+  }
+
+  /** This node's own NBD server: the cluster's exports, through the node's read path, on TCP and/or a Unix socket. */
+  private static NbdServer startNbd(NodeConfig config, NodeExports exports) {
+    NbdServer.Builder b = NbdServer.builder().catalog(exports);
+    if (config.nbdPort() >= 0) b.listen(config.nbdHost(), config.nbdPort());
+    if (config.nbdSocket() != null) b.unixSocket(config.nbdSocket());
+    return b.start();
   }
 
   public NodeConfig config() { return config; }
@@ -141,10 +167,22 @@ public final class BootCacheNode implements AutoCloseable {
         ignite.configuration().getDiscoverySpi()).getLocalPort();
   }
   public Ignite ignite() { return ignite; }
+  /** The NBD server's TCP port, or -1 when it serves none. */
+  public int nbdPort() { return nbd == null ? -1 : nbd.port(); }
+  /** Where the node serves NBD: "nbd://host:port" and/or "nbd+unix:///?socket=PATH"; empty when it does not. */
+  public List<String> nbdUris() {
+    List<String> out = new ArrayList<>();
+    if (nbd == null) return out;
+    if (nbd.port() >= 0) out.add("nbd://" + config.nbdHost() + ":" + nbd.port());
+    if (nbd.socketPath() != null) out.add("nbd+unix:///?socket=" + nbd.socketPath());
+    return out;
+  }
   public NodeServices services() { return services; }
 
   @Override
   public void close() {
+    if (nbd != null) nbd.close();
+    if (exports != null) exports.close();
     try {
       grpcServer.close().await(10, TimeUnit.SECONDS);
     } catch (Exception ignored) {

@@ -47,6 +47,7 @@ public final class LocalCluster implements AutoCloseable {
     private int nodes = 1;
     private Path dataDir;
     private UnaryOperator<NodeConfig.Builder> configure = b -> b;
+    private boolean nbd;
 
     private Builder() {}
 
@@ -59,6 +60,12 @@ public final class LocalCluster implements AutoCloseable {
     /** Each node keeps its data under dataDir/node-i. */
     public Builder dataDir(Path dir) {
       dataDir = dir;
+      return this;
+    }
+
+    /** Every node serves NBD: on a free TCP port of 127.0.0.1, and on nbd.sock in its data directory. */
+    public Builder nbd() {
+      nbd = true;
       return this;
     }
 
@@ -88,6 +95,7 @@ public final class LocalCluster implements AutoCloseable {
               .discoveryPortRange(range)
               .communicationPort(base + range)
               .dataDir(dataDir.resolve("node-" + i));
+          if (nbd) b.nbd("127.0.0.1", 0).nbdSocket(dataDir.resolve("node-" + i).resolve("nbd.sock"));
           started.add(BootCacheNode.start(b.build()));
         }
       } catch (RuntimeException e) {

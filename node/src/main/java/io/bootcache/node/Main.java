@@ -14,8 +14,10 @@ import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code java -jar bootcache-node.jar}: runs a node. With no arguments, a working one-node cluster
@@ -28,6 +30,8 @@ import picocli.CommandLine.Option;
     description = "Runs a bootcache node: an embedded Apache Ignite server holding the cluster's boot-data cache, "
         + "served over gRPC, with an HTTP admin endpoint (/health, /metrics, /images).")
 public final class Main implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
   @Option(names = "--config", paramLabel = "FILE", description = "A properties file of options (key = option name).")
   Path configFile;
   @Option(names = "--name", description = "Node name, unique in the cluster (default: bootcache-<pid>).")
@@ -80,6 +84,16 @@ public final class Main implements Callable<Integer> {
   @Option(names = "--trust-recorded-reads", defaultValue = "false",
       description = "Let read data sent by recorders fill the cache (only when every recorder is trusted).")
   boolean trustRecordedReads;
+  @Option(names = "--nbd", paramLabel = "HOST:PORT",
+      description = "Serve the cluster's images and disks over NBD on this TCP address, from this node's own read path "
+          + "(e.g. 127.0.0.1:10809; port 0 picks a free one).")
+  String nbd;
+  @Option(names = "--nbd-socket", paramLabel = "PATH",
+      description = "Serve NBD on this Unix socket too (nbd+unix:///EXPORT?socket=PATH), as qemu-nbd -k and nbdkit -U do.")
+  Path nbdSocket;
+  @Option(names = "--nbd-idle-timeout", defaultValue = "30s",
+      description = "An NBD connection's boot ends after this long without requests (default: ${DEFAULT-VALUE}).")
+  String nbdIdleTimeout;
 
   public static void main(String[] args) {
     System.exit(run(args));
@@ -100,9 +114,9 @@ public final class Main implements Callable<Integer> {
       node.close();
       stopped.countDown();
     }, "bootcache-shutdown"));
-    System.out.printf("bootcache node %s up: gRPC %s, admin http://%s:%d/, discovery %s, %d node(s) in the cluster%n",
+    System.out.printf("bootcache node %s up: gRPC %s, admin http://%s:%d/, discovery %s, %d node(s) in the cluster%s%n",
         config.nodeName(), node.grpcAddress(), config.bindHost(), node.adminPort(), node.discoveryAddress(),
-        node.ignite().cluster().forServers().nodes().size());
+        node.ignite().cluster().forServers().nodes().size(), node.nbdUris().isEmpty() ? "" : ", NBD " + node.nbdUris());
     System.out.println("  " + config);
     stopped.await();
     return 0;
@@ -120,7 +134,22 @@ public final class Main implements Callable<Integer> {
         .backups(backups)
         .backendIops(backendIops).backendBytesPerSecond(bytes(backendBandwidth))
         .bootWindow(duration(bootWindow)).maxRequestBytes(bytes(maxRequest))
-        .trustRecordedReads(trustRecordedReads);
+        .trustRecordedReads(trustRecordedReads)
+        .nbdIdleTimeout(duration(nbdIdleTimeout));
+    if (nbd != null) {
+      int colon = nbd.lastIndexOf(':');
+      int port;
+      try {
+        port = Integer.parseInt(nbd.substring(colon + 1));
+      } catch (NumberFormatException e) {
+        port = -1;
+      }
+      if (colon <= 0 || port < 0 || port > 65535) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--nbd wants HOST:PORT, got '" + nbd + "'");
+      }
+      b.nbd(nbd.substring(0, colon), port);
+    }
+    if (nbdSocket != null) b.nbdSocket(nbdSocket);
     if (name != null) b.nodeName(name);
     return b.build();
   }

@@ -45,6 +45,10 @@ public final class NodeConfig {
   private final long maxRequestBytes;
   private final boolean trustRecordedReads;
   private final int stripeBlocks;
+  private final String nbdHost;
+  private final int nbdPort;
+  private final Path nbdSocket;
+  private final Duration nbdIdleTimeout;
 
   private NodeConfig(Builder b) {
     this.nodeName = b.nodeName;
@@ -70,6 +74,10 @@ public final class NodeConfig {
     this.maxRequestBytes = b.maxRequestBytes;
     this.trustRecordedReads = b.trustRecordedReads;
     this.stripeBlocks = b.stripeBlocks;
+    this.nbdHost = b.nbdHost;
+    this.nbdPort = b.nbdPort;
+    this.nbdSocket = b.nbdSocket;
+    this.nbdIdleTimeout = b.nbdIdleTimeout;
   }
 
   public static Builder builder() {
@@ -102,6 +110,10 @@ public final class NodeConfig {
     b.maxRequestBytes = maxRequestBytes;
     b.trustRecordedReads = trustRecordedReads;
     b.stripeBlocks = stripeBlocks;
+    b.nbdHost = nbdHost;
+    b.nbdPort = nbdPort;
+    b.nbdSocket = nbdSocket;
+    b.nbdIdleTimeout = nbdIdleTimeout;
     return b;
   }
 
@@ -151,6 +163,14 @@ public final class NodeConfig {
   public boolean trustRecordedReads() { return trustRecordedReads; }
   /** Consecutive blocks of one layer kept on one node, so a range read is one hop per stripe. */
   public int stripeBlocks() { return stripeBlocks; }
+  /** The TCP address this node serves NBD on, or null: with {@link #nbdPort()}, its own NBD server. */
+  public String nbdHost() { return nbdHost; }
+  /** The NBD port (0 picks a free one), or -1 when the node serves no NBD over TCP. */
+  public int nbdPort() { return nbdPort; }
+  /** The Unix socket this node serves NBD on, or null. */
+  public Path nbdSocket() { return nbdSocket; }
+  /** An NBD connection's boot ends after this long without requests. */
+  public Duration nbdIdleTimeout() { return nbdIdleTimeout; }
 
   @Override
   public String toString() {
@@ -161,7 +181,8 @@ public final class NodeConfig {
         + ", dataDir=" + dataDir + ", blocksRegion=" + blocksRegionBytes / MIB + "MiB"
         + ", metaRegion=" + metaRegionBytes / MIB + "MiB, hostTier=" + hostTierBytes / MIB + "MiB, backups=" + backups + ", backendIops=" + backendIops
         + ", backendBytesPerSecond=" + backendBytesPerSecond + ", backendLatency=" + backendLatency + ", bootWindow=" + bootWindow
-        + ", maxRequestBytes=" + maxRequestBytes + ", trustRecordedReads=" + trustRecordedReads + "}";
+        + ", maxRequestBytes=" + maxRequestBytes + ", trustRecordedReads=" + trustRecordedReads
+        + ", nbd=" + (nbdPort >= 0 ? nbdHost + ":" + nbdPort : "-") + ", nbdSocket=" + nbdSocket + "}";
   }
 
   public static final class Builder {
@@ -188,6 +209,10 @@ public final class NodeConfig {
     private long maxRequestBytes = 4 * MIB;
     private boolean trustRecordedReads = false;
     private int stripeBlocks = 64;
+    private String nbdHost;
+    private int nbdPort = -1;
+    private Path nbdSocket;
+    private Duration nbdIdleTimeout = Duration.ofSeconds(30);
 
     private Builder() {}
 
@@ -222,6 +247,19 @@ public final class NodeConfig {
     public Builder maxRequestBytes(long v) { maxRequestBytes = atLeast(v, 4096, "maxRequestBytes"); return this; }
     public Builder trustRecordedReads(boolean v) { trustRecordedReads = v; return this; }
     public Builder stripeBlocks(int v) { stripeBlocks = positive(v, "stripeBlocks"); return this; }
+    /** Serve NBD on this TCP address (port 0: a free one). */
+    public Builder nbd(String host, int port) {
+      nbdHost = Objects.requireNonNull(host);
+      nbdPort = port(port, "nbd port");
+      return this;
+    }
+    /** Serve NBD on this Unix socket. */
+    public Builder nbdSocket(Path v) { nbdSocket = Objects.requireNonNull(v); return this; }
+    public Builder nbdIdleTimeout(Duration v) {
+      if (v.isNegative() || v.isZero()) throw new IllegalArgumentException("nbdIdleTimeout must be positive, got " + v);
+      nbdIdleTimeout = v;
+      return this;
+    }
 
     public NodeConfig build() {
       return new NodeConfig(this);

@@ -48,6 +48,9 @@ public final class NodeMetrics {
     registry.gauge("bootcache.host.hits", () -> host::hits);
     registry.gauge("bootcache.host.misses", () -> host::misses);
     registry.gauge("bootcache.host.evictions", () -> host::evictions);
+    registry.gauge("bootcache.prefetch.blocks", () -> host::prefetched);
+    registry.gauge("bootcache.prefetch.used_blocks", () -> host::prefetchUsed);
+    registry.gauge("bootcache.prefetch.wasted_blocks", () -> host::prefetchWasted);
   }
 
   public MetricRegistry registry() {

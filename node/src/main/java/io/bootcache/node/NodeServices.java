@@ -8,6 +8,7 @@ import io.bootcache.node.read.BlockStore;
 import io.bootcache.node.read.ClusterBlocks;
 import io.bootcache.node.read.HostTier;
 import io.bootcache.node.read.Loader;
+import io.bootcache.node.record.Prefetcher;
 import io.bootcache.node.record.ProfileStore;
 import io.bootcache.node.record.Sessions;
 import io.bootcache.node.record.WriteApplier;
@@ -20,7 +21,7 @@ import org.apache.ignite.Ignite;
  */
 public record NodeServices(NodeConfig config, Ignite ignite, NodeMetrics metrics, Catalog catalog, BlockMaps maps,
     BlockStore store, HostTier host, ClusterBlocks cluster, Backend backend, Loader loader, BlockReader reader,
-    Sessions sessions, ProfileStore profiles, WriteApplier writes, ExecutorService workers) {
+    Sessions sessions, ProfileStore profiles, Prefetcher prefetcher, WriteApplier writes, ExecutorService workers) {
 
   private static final String KEY = "bootcache.services";
 

@@ -40,7 +40,7 @@ final class FetchRequests {
     ApiError bad = rangeError(r.getOffset(), r.getLength(), image.getSize(), what);
     if (bad != null) throw bad;
     boolean admit = node.sessions().admits(r.getSessionId());
-    return new ReadRequest(image, disk, r.getOffset(), r.getLength(), admit);
+    return new ReadRequest(image, disk, r.getOffset(), r.getLength(), ReadRequest.Admission.of(admit));
   }
 
   /** What is wrong with the range, or null: offset and length inside the target and under the request cap. */
@@ -66,7 +66,7 @@ final class FetchRequests {
     Boolean admit = node.sessions().admitsIfKnown(r.getSessionId());
     if (image == null || admit == null) return null;
     if (rangeError(r.getOffset(), r.getLength(), image.getSize(), "") != null) return null; // the worker path says what
-    return new ReadRequest(image, null, r.getOffset(), r.getLength(), admit);
+    return new ReadRequest(image, null, r.getOffset(), r.getLength(), ReadRequest.Admission.of(admit));
   }
 
   /**

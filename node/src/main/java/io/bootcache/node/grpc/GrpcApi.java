@@ -93,10 +93,12 @@ public final class GrpcApi extends BootCacheGrpcService {
     return blocking(() -> switch (r.getTargetCase()) {
       case IMAGE_ID -> {
         Image image = node.catalog().image(r.getImageId());
+        node.prefetcher().boot(image);
         yield node.sessions().start(image.getId(), "", image.getSize(), r.getHost());
       }
       case DISK_ID -> {
         Disk disk = node.catalog().disk(r.getDiskId());
+        node.prefetcher().boot(node.catalog().image(disk.getImageId()));
         yield node.sessions().start(disk.getImageId(), disk.getId(), disk.getSize(), r.getHost());
       }
       default -> throw ApiError.invalid("a boot must name an image_id or a disk_id");
@@ -219,6 +221,6 @@ public final class GrpcApi extends BootCacheGrpcService {
   static ReadRequest readOf(Image image, Disk disk, BootOrder.Run run) {
     long offset = run.firstBlock() * image.getBlockSize();
     long length = Math.min((long) run.blocks() * image.getBlockSize(), image.getSize() - offset);
-    return new ReadRequest(image, disk, offset, length, true);
+    return new ReadRequest(image, disk, offset, length, ReadRequest.Admission.BOOT);
   }
 }

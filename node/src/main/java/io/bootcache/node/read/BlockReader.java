@@ -261,7 +261,7 @@ public final class BlockReader {
           if (b == null) continue;
           r.blocks[k] = b;
           r.hits++;
-          if (r.req.admit()) holdOnHost(r.req.image(), b);
+          if (r.req.admits()) holdOnHost(r.req, b);
         }
       }
     }
@@ -280,7 +280,7 @@ public final class BlockReader {
         long index = r.first + k;
         groups.computeIfAbsent(r.imageId(), i -> new LinkedHashMap<>())
             .computeIfAbsent(index / maps.stripeBlocks(), s -> new TreeSet<>()).add(index);
-        admit.merge(r.imageId(), r.req.admit(), Boolean::logicalOr);
+        admit.merge(r.imageId(), r.req.admits(), Boolean::logicalOr);
       }
     }
     Map<String, Map<Long, CompletableFuture<Block[]>>> loads = new HashMap<>();
@@ -316,7 +316,7 @@ public final class BlockReader {
         if (k < 0 || k >= r.blocks.length || r.blocks[k] != null) continue;
         r.blocks[k] = b;
         r.misses++;
-        if (r.req.admit()) holdOnHost(r.req.image(), b);
+        if (r.req.admits()) holdOnHost(r.req, b);
       }
       if (--r.loading == 0) r.finish(metrics);
     }
@@ -347,9 +347,10 @@ public final class BlockReader {
     return out;
   }
 
-  private void holdOnHost(Image image, Block b) {
+  private void holdOnHost(ReadRequest req, Block b) {
+    Image image = req.image();
     long blocks = (image.getSize() + image.getBlockSize() - 1) / image.getBlockSize();
-    host.hold(image.getId(), blocks, image.getBlockSize(), b);
+    host.hold(image.getId(), blocks, image.getBlockSize(), b, req.admission() == ReadRequest.Admission.PREFETCH);
   }
 
   private static boolean hasHoles(Read r) {

@@ -36,6 +36,9 @@ public final class HostTier {
   private final LongAdder misses = new LongAdder();
   private final LongAdder evictions = new LongAdder();
   private final LongAdder refused = new LongAdder();
+  private final LongAdder prefetched = new LongAdder();
+  private final LongAdder prefetchUsed = new LongAdder();
+  private final LongAdder prefetchWasted = new LongAdder();
   private final AtomicLong residentBytes = new AtomicLong();
 
   /** A tier of at most {@code capacity} bytes of slabs; 0 turns it off (it holds nothing). */
@@ -55,6 +58,8 @@ public final class HostTier {
     /** Readers holding it; -1 once evicted (no reader may pin it again). */
     final AtomicInteger pins = new AtomicInteger();
     volatile boolean referenced = true;
+    /** Held by a prefetch and not read since. */
+    volatile boolean prefetched;
 
     Entry(long index, BlockHash hash, Slab slab, int slot, int length, Table table) {
       this.index = index;
@@ -203,6 +208,7 @@ public final class HostTier {
         e.table.remove(e);
         residentBytes.addAndGet(-e.length);
         evictions.increment();
+        if (e.prefetched) prefetchWasted.increment();
         return e.slot;
       }
       return null;
@@ -237,6 +243,10 @@ public final class HostTier {
       Entry e = table.get(first + k);
       if (e != null && e.pin()) {
         e.referenced = true;
+        if (e.prefetched) {
+          e.prefetched = false;
+          prefetchUsed.increment();
+        }
         entries[k] = e;
       } else if (all) {
         for (int j = 0; j < k; j++) entries[j].unpin();
@@ -248,13 +258,19 @@ public final class HostTier {
 
   /**
    * Holds a block of the image ({@code imageBlocks} blocks of {@code blockSize} bytes), copying its
-   * bytes, unless it is held already.
+   * bytes, unless it is held already. A prefetched block is counted until a reader reads it.
    */
-  public void hold(String imageId, long imageBlocks, int blockSize, Block block) {
+  public void hold(String imageId, long imageBlocks, int blockSize, Block block, boolean prefetch) {
     if (capacity == 0 || block.length() == 0 || block.length() > blockSize) return;
     Table table = tables.computeIfAbsent(imageId, id -> new Table(imageBlocks));
     if (table.get(block.index()) != null) return;
-    if (slabs.computeIfAbsent(blockSize, Slab::new).hold(table, block) == null) refused.increment();
+    Entry e = slabs.computeIfAbsent(blockSize, Slab::new).hold(table, block);
+    if (e == null) {
+      refused.increment();
+    } else if (prefetch && e.index == block.index() && !e.prefetched && e.pins.get() >= 0) {
+      e.prefetched = true;
+      prefetched.increment();
+    }
   }
 
   public long capacity() { return capacity; }
@@ -265,6 +281,12 @@ public final class HostTier {
   public long hits() { return hits.sum(); }
   public long misses() { return misses.sum(); }
   public long evictions() { return evictions.sum(); }
+  /** Blocks a prefetch brought here. */
+  public long prefetched() { return prefetched.sum(); }
+  /** Prefetched blocks that a reader then read. */
+  public long prefetchUsed() { return prefetchUsed.sum(); }
+  /** Prefetched blocks evicted before any reader read them. */
+  public long prefetchWasted() { return prefetchWasted.sum(); }
   /** Blocks not held because every slot of their size was pinned by readers. */
   public long refused() { return refused.sum(); }
 }

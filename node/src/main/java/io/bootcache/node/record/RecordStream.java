@@ -17,8 +17,6 @@ import io.vertx.core.Completable;
 import io.vertx.core.Context;
 import io.vertx.core.streams.ReadStream;
 import java.nio.ByteBuffer;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -50,7 +48,7 @@ public final class RecordStream {
   // touched by the draining worker only (one at a time)
   private BootSession session;
   private Image image;
-  private final Map<Long, Integer> firstTouch = new HashMap<>();
+  private final FirstTouches firstTouch = new FirstTouches();
   private long reads;
   private long writes;
   private long writeBytes;
@@ -147,7 +145,7 @@ public final class RecordStream {
     if (r.getTMs() < 0 || r.getTMs() > windowMs) return; // outside the boot window: not part of the boot
     int bs = image.getBlockSize();
     int t = (int) r.getTMs();
-    for (long b = r.getOffset() / bs; b <= (r.getOffset() + r.getLength() - 1) / bs; b++) firstTouch.putIfAbsent(b, t);
+    firstTouch.touch(r.getOffset() / bs, (r.getOffset() + r.getLength() - 1) / bs, t);
     if (!r.getData().isEmpty()) admitReadData(r);
   }
 
@@ -186,7 +184,7 @@ public final class RecordStream {
     deps.workers().execute(() -> {
       try {
         if (session != null && !firstTouch.isEmpty()) {
-          deps.profiles().merge(image.getId(), image.getBlockSize(), firstTouch);
+          deps.profiles().merge(image.getId(), image.getBlockSize(), firstTouch.asMap());
           deps.sessions().setBlocksRead(session.getId(), firstTouch.size());
         }
         RecordSummary summary = RecordSummary.newBuilder()

@@ -91,7 +91,7 @@ public final class WriteApplier {
       long blockEnd = Math.min(blockStart + bs, disk.getSize());
       boolean covered = offset <= blockStart && offset + length >= blockEnd;
       if (covered || out.containsKey(b)) continue;
-      ReadResult r = reader.readNow(new ReadRequest(image, disk, blockStart, blockEnd - blockStart, false));
+      ReadResult r = reader.readNow(new ReadRequest(image, disk, blockStart, blockEnd - blockStart, ReadRequest.Admission.NONE));
       try {
         out.put(b, r.blocks()[0].copy());
       } finally {

@@ -30,7 +30,7 @@ class HostTierTest {
   @Test
   void heldBlocksAreReadBackWholeOrNotAtAll() {
     HostTier tier = new HostTier(HostTier.CHUNK_BYTES);
-    for (long i = 0; i < 8; i++) tier.hold("img", 1000, BS, block(i));
+    for (long i = 0; i < 8; i++) tier.hold("img", 1000, BS, block(i), false);
     HostTier.Lease lease = tier.lookUp("img", 2, 4);
     assertNotNull(lease);
     Block[] got = lease.blocks();
@@ -55,12 +55,12 @@ class HostTierTest {
   @Test
   void pastItsCapTheTierEvictsBlocksNotReadSinceTheLastSweep() {
     HostTier tier = new HostTier(HostTier.CHUNK_BYTES);
-    for (long i = 0; i < SLOTS; i++) tier.hold("img", 100_000, BS, block(i));
+    for (long i = 0; i < SLOTS; i++) tier.hold("img", 100_000, BS, block(i), false);
     // a first sweep gives every block a second chance; reading block 5 again keeps it
     for (long i = SLOTS; i < SLOTS + 10; i++) {
       HostTier.Lease keep = tier.lookUp("img", 5, 1);
       keep.release();
-      tier.hold("img", 100_000, BS, block(i));
+      tier.hold("img", 100_000, BS, block(i), false);
     }
     assertEquals(10, tier.evictions());
     assertEquals(HostTier.CHUNK_BYTES, tier.allocatedBytes(), "never past the cap");
@@ -72,22 +72,35 @@ class HostTierTest {
   @Test
   void aPinnedBlockIsNeverEvictedNorOverwritten() {
     HostTier tier = new HostTier(HostTier.CHUNK_BYTES);
-    for (long i = 0; i < SLOTS; i++) tier.hold("img", 100_000, BS, block(i));
+    for (long i = 0; i < SLOTS; i++) tier.hold("img", 100_000, BS, block(i), false);
     HostTier.Lease all = tier.lookUp("img", 0, SLOTS); // every slot pinned by a reader
-    tier.hold("img", 100_000, BS, block(SLOTS));
+    tier.hold("img", 100_000, BS, block(SLOTS), false);
     assertEquals(1, tier.refused(), "no slot is free: the new block is not held");
     assertNull(tier.lookUp("img", SLOTS, 1));
     Block[] pinned = all.blocks();
     for (int k = 0; k < SLOTS; k += 97) assertArrayEquals(bytes(block(k)), bytes(pinned[k]), "block " + k);
     all.release();
-    tier.hold("img", 100_000, BS, block(SLOTS));
+    tier.hold("img", 100_000, BS, block(SLOTS), false);
     assertNotNull(tier.lookUp("img", SLOTS, 1), "once released, slots can be reused");
+  }
+
+  @Test
+  void prefetchedBlocksAreCountedAsUsedWhenReadAndWastedWhenEvictedUnread() {
+    HostTier tier = new HostTier(HostTier.CHUNK_BYTES);
+    for (long i = 0; i < 10; i++) tier.hold("img", 100_000, BS, block(i), true);
+    tier.hold("img", 100_000, BS, block(3), true); // held already: not counted again
+    assertEquals(10, tier.prefetched());
+    tier.lookUp("img", 0, 4).release();
+    tier.lookUp("img", 2, 2).release(); // read again: used once
+    assertEquals(4, tier.prefetchUsed());
+    for (long i = 10; i < SLOTS + 20; i++) tier.hold("img", 100_000, BS, block(i), false); // pushes the rest out
+    assertEquals(6, tier.prefetchWasted(), "blocks 4 to 9 were prefetched for nothing");
   }
 
   @Test
   void aTierOfZeroHoldsNothing() {
     HostTier tier = new HostTier(0);
-    tier.hold("img", 10, BS, block(1));
+    tier.hold("img", 10, BS, block(1), false);
     assertNull(tier.lookUp("img", 1, 1));
     assertEquals(0, tier.allocatedBytes());
     assertTrue(tier.misses() > 0);
