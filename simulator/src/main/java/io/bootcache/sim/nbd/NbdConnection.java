@@ -37,7 +37,7 @@ public final class NbdConnection implements AutoCloseable {
   private final short readFlags;
   private final ByteBuffer request = ByteBuffer.allocateDirect(28);
   private final AtomicLong handles = new AtomicLong();
-  private final Map<Long, PendingRead> pending = new ConcurrentHashMap<>();
+  private final Map<Long, PendingRead> pending = new ConcurrentHashMap<>(256);
   private final Thread reader;
   private volatile IOException broken;
 
