@@ -23,7 +23,8 @@ final class BootImageCommand implements Callable<Integer> {
   BootReadOptions boots;
   @Option(names = "--boots", defaultValue = "16", description = "boots whose reads get content (default ${DEFAULT-VALUE})")
   int count;
-  @Option(names = "--content-seed", defaultValue = "1", description = "seed of the bytes: another seed, other bytes at the same places (default ${DEFAULT-VALUE})")
+  @Option(names = "--content-seed", defaultValue = "1",
+      description = "seed of the bytes: another seed, other bytes at the same places (default ${DEFAULT-VALUE})")
   long contentSeed;
   @Option(names = "--dup-fraction", defaultValue = "0.1", description = "share of blocks that repeat common content (default ${DEFAULT-VALUE})")
   double dupFraction;
