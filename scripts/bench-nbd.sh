@@ -77,13 +77,15 @@ trap cleanup EXIT
 
 say() { echo "$*" >&2; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for() {   # a TCP port or a socket file
+wait_for() {   # PORT-OR-SOCKET-FILE LOG: until it opens, or the process that was to open it ($!) has exited
+  local pid=$! log=$2
   for _ in $(seq 1 300); do
     if [[ $1 == /* ]]; then [[ -S $1 ]] && return 0
     else (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; fi
+    kill -0 "$pid" 2>/dev/null || break
     sleep 0.2
   done
-  say "$1 never opened; logs in $WORK"; exit 1
+  say "$1 never opened; $(basename "$log") begins and ends:"; { head -4 "$log"; echo "  ..."; tail -3 "$log"; } >&2; exit 1
 }
 # "listen options" "URL" of a server on this run's transport, for the export name $2
 endpoint() {
@@ -108,19 +110,19 @@ nbdkit_listen() { if [[ $1 == /* ]]; then echo "-U $1"; else echo "-i 127.0.0.1 
 read -r at NBDKIT_URL < <(endpoint nbdkit boot)
 # shellcheck disable=SC2046
 nbdkit -f $(nbdkit_listen "$at") file "$WORK/boot.raw" > "$WORK/nbdkit.log" 2>&1 &
-NBDKIT_PID=$!; PIDS+=("$NBDKIT_PID"); wait_for "$at"
+NBDKIT_PID=$!; PIDS+=("$NBDKIT_PID"); wait_for "$at" "$WORK/nbdkit.log"
 SERVERS=(nbdkit)
 if [[ $QEMU_NBD == yes ]]; then
   read -r at QEMU_URL < <(endpoint qemu-nbd boot)
   if [[ $at == /* ]]; then listen=(-k "$at"); else listen=(-b 127.0.0.1 -p "$at"); fi
   qemu-nbd -r -f raw -x boot -t -e 16 "${listen[@]}" "$WORK/boot.raw" > "$WORK/qemu-nbd.log" 2>&1 &
-  QEMU_PID=$!; PIDS+=("$QEMU_PID"); wait_for "$at"
+  QEMU_PID=$!; PIDS+=("$QEMU_PID"); wait_for "$at" "$WORK/qemu-nbd.log"
   SERVERS+=(qemu-nbd)
 fi
 read -r at DELAY_URL < <(endpoint nbdkit-delay "")
 # shellcheck disable=SC2046
 nbdkit -f $(nbdkit_listen "$at") --filter=delay file dir="$WORK/cold" rdelay="$LATENCY" > "$WORK/nbdkit-delay.log" 2>&1 &
-DELAY_PID=$!; PIDS+=("$DELAY_PID"); wait_for "$at"
+DELAY_PID=$!; PIDS+=("$DELAY_PID"); wait_for "$at" "$WORK/nbdkit-delay.log"
 
 GRPC=$(free_port); ADMIN=$(free_port)
 DISC=$(python3 -c 'import random; print(random.randint(30000,40000))')
@@ -133,7 +135,7 @@ esac
 java -Xmx1g -jar "$NODE_JAR" --data-dir "$WORK/data" --grpc-port "$GRPC" --admin-port "$ADMIN" \
   --discovery-port "$DISC" --communication-port $((DISC + 20)) --memory 1g --backend-latency "$LATENCY" \
   "${node_nbd[@]}" $NODE_ARGS > "$WORK/node.log" 2>&1 &
-NODE_PID=$!; PIDS+=("$NODE_PID"); wait_for "$GRPC"
+NODE_PID=$!; PIDS+=("$NODE_PID"); wait_for "$GRPC" "$WORK/node.log"
 export BOOTCACHE_NODES=127.0.0.1:$GRPC
 java -jar "$CLI_JAR" image register boot "$WORK/boot.raw" > /dev/null
 for f in "$WORK"/cold/*; do java -jar "$CLI_JAR" image register "$(basename "$f")" "$f" > /dev/null; done
@@ -141,11 +143,11 @@ BOOTCACHE_PIDS=bootcache-node=$NODE_PID
 if [[ $ENDPOINT == shim ]]; then
   SHIM_PORT=$(free_port)
   java -Xmx1g -jar "$CLI_JAR" nbd --listen "127.0.0.1:$SHIM_PORT" > "$WORK/shim.log" 2>&1 &
-  SHIM_PID=$!; PIDS+=("$SHIM_PID"); wait_for "$SHIM_PORT"
+  SHIM_PID=$!; PIDS+=("$SHIM_PID"); wait_for "$SHIM_PORT" "$WORK/shim.log"
   BOOTCACHE_URL=nbd://127.0.0.1:$SHIM_PORT/boot
   BOOTCACHE_PIDS+=,bootcache-nbd=$SHIM_PID
 else
-  wait_for "$at"
+  wait_for "$at" "$WORK/node.log"
 fi
 SERVERS+=(bootcache)
 url() { case $1 in nbdkit) echo "$NBDKIT_URL" ;; qemu-nbd) echo "$QEMU_URL" ;; bootcache) echo "$BOOTCACHE_URL" ;; esac; }
