@@ -77,6 +77,9 @@ public final class Main implements Callable<Integer> {
   long backendIops;
   @Option(names = "--backend-bandwidth", defaultValue = "0", description = "Backend bytes per second, e.g. 100m; 0 = unlimited.")
   String backendBandwidth;
+  @Option(names = "--backend-latency", defaultValue = "0ms",
+      description = "Latency added to every backend read, to stand in for slow shared storage, e.g. 2ms (default: ${DEFAULT-VALUE}).")
+  String backendLatency;
   @Option(names = "--boot-window", defaultValue = "5m", description = "How long a boot session stays open, e.g. 300s, 5m (default: ${DEFAULT-VALUE}).")
   String bootWindow;
   @Option(names = "--max-request", defaultValue = "4m", description = "Largest range one fetch may ask for (default: ${DEFAULT-VALUE}).")
@@ -133,6 +136,7 @@ public final class Main implements Callable<Integer> {
         .blocksRegionBytes(bytes(memory)).metaRegionBytes(bytes(metaMemory)).hostTierBytes(bytes(hostMemory))
         .backups(backups)
         .backendIops(backendIops).backendBytesPerSecond(bytes(backendBandwidth))
+        .backendLatency(duration(backendLatency))
         .bootWindow(duration(bootWindow)).maxRequestBytes(bytes(maxRequest))
         .trustRecordedReads(trustRecordedReads)
         .nbdIdleTimeout(duration(nbdIdleTimeout));

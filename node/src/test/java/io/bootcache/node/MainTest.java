@@ -35,6 +35,7 @@ class MainTest {
     assertEquals(7401, m.adminPort);
     assertEquals(256L << 20, Main.bytes(m.memory));
     assertEquals(List.of(), m.seeds);
+    assertEquals(Duration.ZERO, Main.duration(m.backendLatency));
   }
 
   @Test
@@ -52,7 +53,8 @@ class MainTest {
   void aConfigFileSetsWhatFlagsDoNot() throws Exception {
     Path file = dir.resolve("node.properties");
     Files.writeString(file, "grpc-port=9400\nmemory=1g\nseed=10.0.0.1,10.0.0.2:47600\nboot-window=90s\n");
-    Main m = parse(file, "--grpc-port", "9500");
+    Main m = parse(file, "--grpc-port", "9500", "--backend-latency", "2ms");
+    assertEquals(Duration.ofMillis(2), Main.duration(m.backendLatency));
     assertEquals(9500, m.grpcPort, "a flag beats the file");
     assertEquals(1L << 30, Main.bytes(m.memory));
     assertEquals(List.of("10.0.0.1", "10.0.0.2:47600"), m.seeds);

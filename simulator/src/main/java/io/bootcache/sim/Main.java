@@ -3,10 +3,11 @@ package io.bootcache.sim;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The simulator's command line: {@code storm} and {@code bench}. */
+/** The simulator's command line: {@code storm}, {@code bench}, {@code nbd-bench} and {@code boot-image}. */
 @Command(name = "bootcache-sim", mixinStandardHelpOptions = true, version = "bootcache-sim 0.1.0",
-    description = "Boot storms against a real bootcache cluster, and the node benchmark.",
-    subcommands = {StormCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+    description = "Boot storms against a real bootcache cluster, the node benchmark, and boot-shaped reads against any NBD server.",
+    subcommands = {StormCommand.class, BenchCommand.class, NbdBenchCommand.class, BootImageCommand.class,
+        CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {
