@@ -15,7 +15,7 @@ record NodeThreads(ExecutorService workers, ExecutorService backend, ExecutorSer
     return new NodeThreads(
         pool(nodeName, "worker", Math.max(8, 4 * cores)),
         pool(nodeName, "backend", 16),
-        pool(nodeName, "admit", 2));
+        pool(nodeName, "admit", 1));
   }
 
   private static ExecutorService pool(String nodeName, String role, int threads) {

@@ -61,14 +61,14 @@ public final class BlockMaps {
     return out;
   }
 
-  /** Maps image blocks in the cluster (and the memo). */
-  public void map(String imageId, long[] indexes, BlockHash[] hashes) {
+  /** Maps blocks of images (image id to block index to hash) in the cluster, in one call, and in the memo. */
+  public void mapAll(Map<String, Map<Long, BlockHash>> byImage) {
     Map<BlockRef, byte[]> batch = new HashMap<>();
-    for (int i = 0; i < indexes.length; i++) {
-      batch.put(imageRef(imageId, indexes[i]), hashes[i].toBytes());
-      remember(imageId, indexes[i], hashes[i]);
-    }
-    blockmap.putAll(batch);
+    byImage.forEach((imageId, blocks) -> blocks.forEach((index, hash) -> {
+      batch.put(imageRef(imageId, index), hash.toBytes());
+      remember(imageId, index, hash);
+    }));
+    if (!batch.isEmpty()) blockmap.putAll(batch);
   }
 
   public void remember(String imageId, long index, BlockHash hash) {

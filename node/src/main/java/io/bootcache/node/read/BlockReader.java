@@ -31,6 +31,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.ignite.Ignite;
 import org.apache.ignite.IgniteException;
+import org.apache.ignite.cluster.ClusterNode;
 
 /**
  * Reads ranges of images and disks on the node a reader asked (see package-info for the path). A
@@ -268,42 +269,45 @@ public final class BlockReader {
   }
 
   /**
-   * The misses, grouped by stripe (a stripe's blocks live on one node): each group is loaded once by
-   * the stripe's owner for all reads of the batch that want it.
+   * The misses, grouped by the node that owns their stripe (a stripe's blocks live on one node): each
+   * group is loaded once, by that node, for all reads of the batch that want it.
    */
   private void loadMisses(List<Read> reads) {
-    Map<String, Map<Long, TreeSet<Long>>> groups = new LinkedHashMap<>();
-    Map<String, Boolean> admit = new HashMap<>();
+    Map<Load, TreeSet<Long>> groups = new LinkedHashMap<>();
+    Map<Long, ClusterNode> owners = new HashMap<>();
+    Map<Read, Set<Load>> needs = new HashMap<>();
     for (Read r : reads) {
       for (int k = 0; k < r.blocks.length; k++) {
         if (r.blocks[k] != null) continue;
         long index = r.first + k;
-        groups.computeIfAbsent(r.imageId(), i -> new LinkedHashMap<>())
-            .computeIfAbsent(index / maps.stripeBlocks(), s -> new TreeSet<>()).add(index);
-        admit.merge(r.imageId(), r.req.admits(), Boolean::logicalOr);
+        long stripe = index / maps.stripeBlocks();
+        ClusterNode owner = owners.computeIfAbsent(stripe, st -> ownerOf(r.imageId(), st));
+        Load load = new Load(r.imageId(), owner);
+        groups.computeIfAbsent(load, l -> new TreeSet<>()).add(index);
+        needs.computeIfAbsent(r, x -> new HashSet<>()).add(load);
       }
+      owners.clear(); // stripes are per image
     }
-    Map<String, Map<Long, CompletableFuture<Block[]>>> loads = new HashMap<>();
-    groups.forEach((imageId, stripes) -> stripes.forEach((stripe, indexes) -> {
+    Map<Load, CompletableFuture<Block[]>> loads = new HashMap<>();
+    groups.forEach((load, indexes) -> {
       long[] idx = indexes.stream().mapToLong(Long::longValue).toArray();
+      boolean admit = false;
+      for (Read r : reads) admit |= r.req.admits() && needs.getOrDefault(r, Set.of()).contains(load);
       metrics.blockMisses.inc(idx.length);
-      loads.computeIfAbsent(imageId, i -> new HashMap<>()).put(stripe, loadStripe(imageId, stripe, idx, admit.get(imageId)));
-    }));
+      loads.put(load, load(load, idx, admit));
+    });
     for (Read r : reads) {
-      Set<Long> mine = new HashSet<>();
-      for (int k = 0; k < r.blocks.length; k++) if (r.blocks[k] == null) mine.add((r.first + k) / maps.stripeBlocks());
-      if (mine.isEmpty()) {
+      Set<Load> mine = needs.get(r);
+      if (mine == null) {
         r.finish(metrics);
         continue;
       }
       r.loading = mine.size();
-      for (long stripe : mine) {
-        loads.get(r.imageId()).get(stripe).whenComplete((loaded, err) -> arrived(r, loaded, err));
-      }
+      for (Load load : mine) loads.get(load).whenComplete((loaded, err) -> arrived(r, loaded, err));
     }
   }
 
-  /** A stripe's load came back: its blocks fill the read's holes; the read completes with its last stripe. */
+  /** A group's load came back: its blocks fill the read's holes; the read completes with its last group. */
   private void arrived(Read r, Block[] loaded, Throwable err) {
     synchronized (r) {
       if (r.done.isDone()) return;
@@ -322,14 +326,19 @@ public final class BlockReader {
     }
   }
 
-  private CompletableFuture<Block[]> loadStripe(String imageId, long stripe, long[] indexes, boolean admit) {
-    int affinityKey = BlockRef.stripeKey(Catalog.imageLayer(imageId), stripe);
-    if (ignite.affinity(Caches.BLOCKMAP).isPrimary(ignite.cluster().localNode(), affinityKey)) {
-      return loader.load(imageId, indexes, admit);
-    }
+  /** A group of misses of one image that one node loads. */
+  private record Load(String imageId, ClusterNode owner) {}
+
+  private ClusterNode ownerOf(String imageId, long stripe) {
+    return ignite.affinity(Caches.BLOCKMAP).mapKeyToNode(BlockRef.stripeKey(Catalog.imageLayer(imageId), stripe));
+  }
+
+  /** This node's loader for its own stripes; the owner's, through an Ignite job, for the others. */
+  private CompletableFuture<Block[]> load(Load load, long[] indexes, boolean admit) {
+    if (load.owner() == null || load.owner().isLocal()) return loader.load(load.imageId(), indexes, admit);
     CompletableFuture<Block[]> out = new CompletableFuture<>();
-    ignite.compute().withTimeout(REMOTE_LOAD_TIMEOUT_MS)
-        .affinityCallAsync(Caches.BLOCKMAP, affinityKey, new LoadJob(imageId, indexes, admit)).listen(f -> {
+    ignite.compute(ignite.cluster().forNode(load.owner())).withTimeout(REMOTE_LOAD_TIMEOUT_MS)
+        .callAsync(new LoadJob(load.imageId(), indexes, admit)).listen(f -> {
           try {
             out.complete(f.get().blocks());
           } catch (IgniteException ownerFailed) {
@@ -339,7 +348,7 @@ public final class BlockReader {
               return;
             }
             // the owner left or failed: load here, still once per block on this node
-            workers.execute(() -> loader.load(imageId, indexes, admit).whenComplete((b, e) -> {
+            workers.execute(() -> loader.load(load.imageId(), indexes, admit).whenComplete((b, e) -> {
               if (e != null) out.completeExceptionally(e); else out.complete(b);
             }));
           }

@@ -6,6 +6,7 @@ import io.bootcache.node.cluster.BlockRef;
 import java.nio.ByteBuffer;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -55,18 +56,29 @@ public final class ClusterBlocks {
     return out;
   }
 
-  /** Puts the image's blocks into the cluster: their bytes by hash, then the image's map to them. */
-  public void admit(String imageId, Block[] blocks) {
+  /** Blocks of one image to admit. */
+  public record ImageBlocks(String imageId, Block[] blocks) {}
+
+  /** Puts the images' blocks into the cluster: their bytes by hash, then each image's map to them; two calls. */
+  public void admit(List<ImageBlocks> batch) {
     Map<BlockHash, byte[]> bytes = new HashMap<>();
-    long[] indexes = new long[blocks.length];
-    BlockHash[] hashes = new BlockHash[blocks.length];
-    for (int i = 0; i < blocks.length; i++) {
-      bytes.put(blocks[i].hash(), blocks[i].copy());
-      indexes[i] = blocks[i].index();
-      hashes[i] = blocks[i].hash();
+    Map<String, Map<Long, BlockHash>> byImage = new HashMap<>();
+    int count = 0;
+    for (ImageBlocks ib : batch) {
+      Map<Long, BlockHash> map = byImage.computeIfAbsent(ib.imageId(), k -> new HashMap<>());
+      for (Block b : ib.blocks()) {
+        bytes.computeIfAbsent(b.hash(), h -> b.copy());
+        map.put(b.index(), b.hash());
+        count++;
+      }
     }
     store.putAll(bytes);
-    maps.map(imageId, indexes, hashes);
-    metrics.admittedBlocks.inc(blocks.length);
+    maps.mapAll(byImage);
+    metrics.admittedBlocks.inc(count);
+  }
+
+  /** Puts one image's blocks into the cluster. */
+  public void admit(String imageId, Block[] blocks) {
+    admit(List.of(new ImageBlocks(imageId, blocks)));
   }
 }

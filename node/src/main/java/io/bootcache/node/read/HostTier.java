@@ -6,7 +6,6 @@ import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -146,7 +145,8 @@ public final class HostTier {
     /** Copied on growth, so that readers look at it without a lock. */
     private volatile ByteBuffer[] chunks = new ByteBuffer[0];
     private final ArrayDeque<Integer> free = new ArrayDeque<>();
-    private final ConcurrentLinkedQueue<Entry> clock = new ConcurrentLinkedQueue<>();
+    /** The held blocks in CLOCK order. Guarded by this slab. */
+    private final ArrayDeque<Entry> clock = new ArrayDeque<>();
 
     Slab(int slotBytes) {
       this.slotBytes = slotBytes;

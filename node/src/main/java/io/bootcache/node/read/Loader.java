@@ -15,30 +15,24 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 /**
  * Fills an image's missing blocks from the backend, on the node that owns their stripe. Every miss
  * of a block anywhere in the cluster comes here, so this node's single flight is the cluster's:
  * however many readers miss a block at once, the backend reads it once.
  *
- * <p>A load: look again (another load may just have filled it); join the load in flight, or claim
- * the block. Claimed blocks wait in a queue that backend readers drain, each taking all that waits,
- * so neighbouring misses that arrive together, from any readers, become one backend read. A read's
+ * <p>A load: join the load in flight, or claim the block and look once more in the cluster (another
+ * load may just have filled it). Claimed blocks wait in a queue; one gatherer at a time takes all
+ * that waits and cuts it into runs of neighbours, so misses that arrive together, from any readers,
+ * become one backend read per run, and the runs are read in parallel on the backend threads. A read's
  * blocks are hashed and handed to every waiting reader at once; admission into the cluster follows
  * on its own threads, and until it is done the finished load stays joinable, so no reader reads the
  * backend again meanwhile. A failed backend read fails, and releases, every claim it held.
  */
 public final class Loader {
-  private static final Logger LOG = Logger.getLogger(Loader.class.getName());
   /** The longest backend read: runs of contiguous claims are cut here. */
   static final int MAX_RUN_BYTES = 1 << 20;
-  /** Backend readers at once on this node (the rate limiter paces them further). */
-  static final int MAX_READERS = 8;
   /** Bytes of loaded blocks waiting for admission before loads admit inline. */
   static final int MAX_ADMITTING_BYTES = 64 << 20;
 
@@ -51,17 +45,18 @@ public final class Loader {
   private final Backend backend;
   private final NodeMetrics metrics;
   private final Executor io;
-  private final Executor admissions;
+  private final Admissions admissions;
   private final SingleFlight<Key, Block> flights = new SingleFlight<>();
   /** Blocks that a reader who wants them admitted joined while another reader's load was under way. */
   private final Set<Key> wantAdmission = ConcurrentHashMap.newKeySet();
   private final ConcurrentLinkedQueue<Claim> claims = new ConcurrentLinkedQueue<>();
-  private final AtomicInteger readers = new AtomicInteger();
-  /** A reader has been handed to the executor and has not yet taken the claims. */
-  private final AtomicBoolean starting = new AtomicBoolean();
-  private final Semaphore admitting = new Semaphore(MAX_ADMITTING_BYTES);
+  /** A gatherer has been handed to the executor and has not yet taken the claims. */
+  private final AtomicBoolean gathering = new AtomicBoolean();
 
-  /** {@code io} runs backend reads (blocking), {@code admissions} the cluster puts that follow them. */
+  /**
+   * {@code io} runs backend reads (blocking; its size bounds the reads at once), {@code admissions}
+   * the cluster puts that follow them.
+   */
   public Loader(Catalog catalog, ClusterBlocks cluster, Backend backend, NodeMetrics metrics, Executor io,
       Executor admissions) {
     this.catalog = catalog;
@@ -69,7 +64,7 @@ public final class Loader {
     this.backend = backend;
     this.metrics = metrics;
     this.io = io;
-    this.admissions = admissions;
+    this.admissions = new Admissions(cluster, admissions, MAX_ADMITTING_BYTES);
   }
 
   /**
@@ -79,26 +74,21 @@ public final class Loader {
    */
   public CompletableFuture<Block[]> load(String imageId, long[] indexes, boolean admit) {
     Image image = catalog.image(imageId);
-    Block[] found = cluster.find(imageId, indexes);
     @SuppressWarnings("unchecked")
     CompletableFuture<Block>[] waits = new CompletableFuture[indexes.length];
-    List<Integer> mine = new ArrayList<>();
+    List<Long> mine = new ArrayList<>();
     for (int i = 0; i < indexes.length; i++) {
-      if (found[i] != null) {
-        waits[i] = CompletableFuture.completedFuture(found[i]);
-        continue;
-      }
       Key key = new Key(imageId, indexes[i]);
       SingleFlight.Ticket<Block> t = flights.join(key);
       waits[i] = t.result();
       if (t.owner()) {
-        mine.add(i);
+        mine.add(indexes[i]);
       } else {
         metrics.singleFlightWaits.inc();
         if (admit) wantAdmission.add(key);
       }
     }
-    claim(image, indexes, mine, admit);
+    claim(image, mine, admit);
     return CompletableFuture.allOf(waits).thenApply(v -> {
       Block[] out = new Block[waits.length];
       for (int i = 0; i < out.length; i++) out[i] = waits[i].join();
@@ -106,56 +96,41 @@ public final class Loader {
     });
   }
 
-  /** Queues the blocks this load owns for a backend read, but those another load filled meanwhile. */
-  private void claim(Image image, long[] indexes, List<Integer> mine, boolean admit) {
+  /**
+   * The blocks this load owns: those the cluster has by now end their load at once; the others wait
+   * for a backend read. Looking after claiming, not before, is what makes the load once: a load
+   * that ended before our claim had put its blocks in the cluster first, so this look sees them.
+   */
+  private void claim(Image image, List<Long> mine, boolean admit) {
     if (mine.isEmpty()) return;
-    // a load may have filled a block and ended between our look and our claim: look once more
-    long[] owned = new long[mine.size()];
-    for (int j = 0; j < owned.length; j++) owned[j] = indexes[mine.get(j)];
-    Block[] again = cluster.find(image.getId(), owned);
+    long[] owned = mine.stream().mapToLong(Long::longValue).toArray();
+    Block[] found = cluster.find(image.getId(), owned);
     for (int j = 0; j < owned.length; j++) {
       Key key = new Key(image.getId(), owned[j]);
-      if (again[j] != null) {
-        flights.finish(key, again[j]);
+      if (found[j] != null) {
+        flights.finish(key, found[j]);
         flights.forget(key);
       } else {
         claims.add(new Claim(image, owned[j], admit));
       }
     }
-    startReader();
+    gatherSoon();
   }
 
   /**
-   * Starts a backend reader for the waiting claims, unless one is about to start already: claims that
-   * arrive together all go to that one, while claims that arrive during reads get a reader of their
-   * own (up to MAX_READERS), so a slow backend read never holds up the next.
+   * Starts a gatherer for the waiting claims, unless one is about to run already: claims that arrive
+   * together all go to that one.
    */
-  private void startReader() {
-    while (!claims.isEmpty() && !starting.get()) {
-      int n = readers.get();
-      if (n >= MAX_READERS) return;
-      if (starting.compareAndSet(false, true)) {
-        if (readers.compareAndSet(n, n + 1)) {
-          io.execute(this::drain);
-          return;
-        }
-        starting.set(false);
-      }
-    }
+  private void gatherSoon() {
+    if (!claims.isEmpty() && gathering.compareAndSet(false, true)) io.execute(this::gather);
   }
 
-  /** A backend reader: takes every claim waiting, reads them in contiguous runs, until none waits. */
-  private void drain() {
-    starting.set(false);
-    try {
-      for (List<Claim> taken = takeAll(); !taken.isEmpty(); taken = takeAll()) {
-        startReader(); // claims arriving while this one reads get another reader
-        for (List<Claim> run : runs(taken)) read(run);
-      }
-    } finally {
-      readers.decrementAndGet();
-      startReader(); // a claim may have arrived after our last look
-    }
+  /** Takes every claim waiting, and reads each run of neighbours on a backend thread of its own. */
+  private void gather() {
+    gathering.set(false);
+    List<Claim> taken = takeAll();
+    if (!taken.isEmpty()) for (List<Claim> run : runs(taken)) io.execute(() -> read(run));
+    gatherSoon(); // a claim may have arrived after our look
   }
 
   private List<Claim> takeAll() {
@@ -221,29 +196,7 @@ public final class Loader {
 
   /** Puts blocks into the cluster off the reader's path; the loads stay joinable until they are in. */
   private void admit(String imageId, Block[] blocks, List<Key> keys) {
-    int bytes = 0;
-    for (Block b : blocks) bytes += b.length();
-    int permits = bytes;
-    Runnable admission = () -> {
-      try {
-        cluster.admit(imageId, blocks);
-      } catch (RuntimeException e) {
-        LOG.log(Level.WARNING, "admitting " + blocks.length + " blocks of image " + imageId + " failed", e);
-      } finally {
-        keys.forEach(flights::forget);
-      }
-    };
-    if (admitting.tryAcquire(permits)) {
-      admissions.execute(() -> {
-        try {
-          admission.run();
-        } finally {
-          admitting.release(permits);
-        }
-      });
-    } else {
-      admission.run(); // admissions are behind: this reader waits for them, so memory stays bounded
-    }
+    admissions.admit(imageId, blocks, () -> keys.forEach(flights::forget));
   }
 
   /** Loads in flight or being admitted (for tests and metrics). */

@@ -19,7 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -62,18 +61,21 @@ class LoaderTest {
     cluster.close();
   }
 
-  /** An executor that runs nothing until released: the readers it was given start together. */
+  /** An executor that runs nothing until released, then everything at once: the loads it held arrive together. */
   static final class HeldExecutor implements Executor {
-    private final ConcurrentLinkedQueue<Runnable> held = new ConcurrentLinkedQueue<>();
+    private final List<Runnable> held = new ArrayList<>();
     private final ExecutorService threads = Executors.newCachedThreadPool();
+    private boolean released;
 
     @Override
-    public void execute(Runnable task) {
-      held.add(task);
+    public synchronized void execute(Runnable task) {
+      if (released) threads.execute(task); else held.add(task);
     }
 
-    void release() {
-      for (Runnable r; (r = held.poll()) != null; ) threads.execute(r);
+    synchronized void release() {
+      released = true;
+      held.forEach(threads::execute);
+      held.clear();
     }
   }
 
