@@ -2,6 +2,7 @@ package io.bootcache.node;
 
 import static io.bootcache.node.GrpcTestClient.await;
 import static io.bootcache.node.GrpcTestClient.image;
+import static io.bootcache.node.GrpcTestClient.settledStats;
 import static io.bootcache.node.GrpcTestClient.statusOf;
 import static io.bootcache.node.GrpcTestClient.verifiedRange;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -11,7 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.bootcache.v1.BootCacheGrpcClient;
 import io.bootcache.v1.FetchRequest;
 import io.bootcache.v1.FetchResponse;
-import io.bootcache.v1.GetStatsRequest;
 import io.bootcache.v1.Image;
 import io.bootcache.v1.ListImagesRequest;
 import io.bootcache.v1.RegisterDiskRequest;
@@ -130,13 +130,13 @@ class FetchTest {
     Path a = TestFiles.random(dir, "a.raw", 1 << 20, 42);
     Path b = dir.resolve("b.raw");
     Files.copy(a, b);
-    Stats before = await(node.getStats(GetStatsRequest.getDefaultInstance()));
+    Stats before = settledStats(node);
     for (String id : new String[] {"twin-a", "twin-b"}) {
       await(node.registerImage(RegisterImageRequest.newBuilder().setId(id).setLocation(id.equals("twin-a") ? a.toString() : b.toString()).build()));
       String session = await(node.startBoot(StartBootRequest.newBuilder().setImageId(id).build())).getId();
       await(node.fetch(image(id, 0, 1 << 20).toBuilder().setSessionId(session).build()));
     }
-    Stats after = await(node.getStats(GetStatsRequest.getDefaultInstance()));
+    Stats after = settledStats(node);
     assertEquals(256, after.getCachedBlocks() - before.getCachedBlocks(), "256 distinct blocks, cached once for two images");
     assertEquals(1 << 20, after.getCachedBytes() - before.getCachedBytes());
   }

@@ -3,6 +3,8 @@ package io.bootcache.node;
 import io.bootcache.v1.BootCacheGrpcClient;
 import io.bootcache.v1.FetchRequest;
 import io.bootcache.v1.FetchResponse;
+import io.bootcache.v1.GetStatsRequest;
+import io.bootcache.v1.Stats;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.SocketAddress;
@@ -63,6 +65,21 @@ final class GrpcTestClient implements AutoCloseable {
       throw new AssertionError("expected a gRPC status, got " + e, e);
     }
     throw new AssertionError("expected " + method.methodName() + " to be refused, it succeeded");
+  }
+
+  /**
+   * The node's stats once admission has settled: loaded blocks go into the cluster after the reads
+   * that loaded them are answered, so counts of cached blocks wait until two looks agree.
+   */
+  static Stats settledStats(BootCacheGrpcClient node) throws InterruptedException {
+    Stats s = await(node.getStats(GetStatsRequest.getDefaultInstance()));
+    for (int i = 0; i < 100; i++) {
+      Thread.sleep(100);
+      Stats again = await(node.getStats(GetStatsRequest.getDefaultInstance()));
+      if (again.getCachedBlocks() == s.getCachedBlocks() && again.getAdmittedBlocks() == s.getAdmittedBlocks()) return again;
+      s = again;
+    }
+    throw new AssertionError("admission never settled: " + s);
   }
 
   static FetchRequest image(String id, long offset, long length) {

@@ -33,6 +33,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -119,6 +120,10 @@ final class StormCommand implements Callable<Integer> {
   boolean noAlone;
   @Option(names = "--no-record", description = "diagnostic: do not send reads to the boot sessions' recorders (no profiles)")
   boolean noRecord;
+  @Option(names = "--via", defaultValue = "nbd",
+      description = "how the VMs read: nbd (their host node's own NBD server, as QEMU does; in-process nodes only) or grpc "
+          + "(the client library, as a storage driver does) (default ${DEFAULT-VALUE})")
+  String via;
 
   @Option(names = "--json", description = "write the results as JSON here")
   Path json;
@@ -148,7 +153,7 @@ final class StormCommand implements Callable<Integer> {
           Duration.ofNanos((long) (backendLatencyMs * 1_000_000)));
       StormSettings settings = new StormSettings(workload, commandLine(), scaling[0], throttle, hosts, nodes,
           Units.parseBytes(cacheRegion), backups, dupFraction, dir, none, cold, warmToo, !noAlone, !noRecord,
-          Duration.ofSeconds(timeoutSeconds));
+          viaGrpc(), Duration.ofSeconds(timeoutSeconds));
       out.println("workload: " + workload.description());
       out.println("scaling:  " + scaling[0]);
       out.println("backend:  " + throttle);
@@ -316,5 +321,13 @@ final class StormCommand implements Callable<Integer> {
     } catch (IOException e) {
       System.err.println("could not remove " + dir + ": " + e);
     }
+  }
+
+  /** gRPC when asked for, or when the nodes are external (their NBD addresses are not known here). */
+  private boolean viaGrpc() {
+    if (!via.equals("nbd") && !via.equals("grpc")) {
+      throw new ParameterException(spec.commandLine(), "--via takes nbd or grpc, got '" + via + "'");
+    }
+    return via.equals("grpc") || !nodes.isEmpty();
   }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.bootcache.sim.backend.Throttle;
 import io.bootcache.sim.report.HtmlReport;
 import io.bootcache.sim.report.ResultsJson;
+import io.bootcache.sim.report.Tables;
 import io.bootcache.sim.storm.ModeResult;
 import io.bootcache.sim.storm.Progress;
 import io.bootcache.sim.storm.Sample;
@@ -21,7 +22,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -32,8 +34,11 @@ class StormTest {
   private static final long IOPS_CAP = 300;
   private static final int HOSTS = 2;
 
-  @Test
-  void smallStormReadsTrueBytesStaysUnderTheCapAndReadsTheBackendOnceThroughTheCache(@TempDir Path dir) throws Exception {
+  /** The VMs read through their host node's NBD (as QEMU does), or through the client library over gRPC. */
+  @ParameterizedTest(name = "via gRPC: {0}")
+  @ValueSource(booleans = {false, true})
+  void smallStormReadsTrueBytesStaysUnderTheCapAndReadsTheBackendOnceThroughTheCache(boolean viaGrpc, @TempDir Path dir)
+      throws Exception {
     BootModel model = BootModel.builder()
         .imageSize(24L * 1024 * 1024)
         .workingSetFraction(0.2)
@@ -47,9 +52,9 @@ class StormTest {
         .build();
     Workload w = Workloads.synthetic(model, 10, 1, "stormtest-", "small test storm");
     StormSettings settings = new StormSettings(w, "StormTest", "none", new Throttle(IOPS_CAP, 0, Duration.ofMillis(1)),
-        HOSTS, List.of(), 64L * 1024 * 1024, 1, 0.1, dir, true, true, false, true, true, Duration.ofMinutes(5));
+        HOSTS, List.of(), 64L * 1024 * 1024, 1, 0.1, dir, true, true, false, true, true, viaGrpc, Duration.ofMinutes(5));
     StormOutcome o = new Storm(settings, Progress.NONE).run();
-    System.out.println(io.bootcache.sim.report.Tables.text(o));
+    System.out.println(Tables.text(o));
     assertEquals(2, o.modes().size());
     ModeResult direct = o.modes().get(0);
     ModeResult cached = o.modes().get(1);

@@ -21,6 +21,9 @@ final class Admissions {
   /** Blocks of one image to admit, and what to do once they are in (or failed to go in). */
   private record Pending(String imageId, Block[] blocks, long bytes, Runnable done) {}
 
+  /** The most bytes one put into the cluster carries (a run is at most this long too). */
+  static final long MAX_PUT_BYTES = Loader.MAX_RUN_BYTES;
+
   private final ClusterBlocks cluster;
   private final Executor executor;
   private final long maxQueuedBytes;
@@ -40,7 +43,9 @@ final class Admissions {
     for (Block b : blocks) bytes += b.length();
     queue.add(new Pending(imageId, blocks, bytes, done));
     if (queuedBytes.addAndGet(bytes) > maxQueuedBytes) {
-      putQueued(); // the cluster is behind: this caller waits for it
+      while (queuedBytes.get() > maxQueuedBytes && putQueued()) {
+        // the cluster is behind: this caller waits for it
+      }
       return;
     }
     if (draining.compareAndSet(false, true)) executor.execute(this::drain);
@@ -57,10 +62,15 @@ final class Admissions {
     }
   }
 
-  /** Puts everything queued now; false when nothing was. One put at a time, in order. */
+  /**
+   * Puts what is queued now, up to {@link #MAX_PUT_BYTES}; false when nothing was. One put at a time,
+   * in order. A put is capped because a region fills by at most one put between evictions: Ignite
+   * evicts ahead of inserts from a pool of empty pages, and a put larger than that pool stops the node.
+   */
   private synchronized boolean putQueued() {
     List<Pending> taken = new ArrayList<>();
-    for (Pending p; (p = queue.poll()) != null; ) taken.add(p);
+    long bytes = 0;
+    for (Pending p; bytes < MAX_PUT_BYTES && (p = queue.poll()) != null; bytes += p.bytes()) taken.add(p);
     if (taken.isEmpty()) return false;
     List<ClusterBlocks.ImageBlocks> batch = new ArrayList<>(taken.size());
     for (Pending p : taken) batch.add(new ClusterBlocks.ImageBlocks(p.imageId(), p.blocks()));

@@ -27,6 +27,8 @@ import org.apache.ignite.Ignite;
 public final class WriteApplier {
   /** Past this fill of the never-evicted meta region, writes are refused and the disk goes stale. */
   static final double META_FULL = 0.85;
+  /** Blocks put into the cluster at once (a megabyte of 4 KiB blocks). */
+  static final int PUT_BLOCKS = 256;
 
   private final Ignite ignite;
   private final Catalog catalog;
@@ -64,6 +66,7 @@ public final class WriteApplier {
     Map<Long, byte[]> blocks = baseBlocks(disk, image, offset, data.length, first, last);
     Map<BlockHash, byte[]> bytes = new HashMap<>();
     Map<Long, LayerBlock> layer = new HashMap<>();
+    String layerId = Catalog.diskLayer(disk);
     for (long b = first; b <= last; b++) {
       long blockStart = b * bs;
       byte[] block = blocks.get(b);
@@ -76,9 +79,14 @@ public final class WriteApplier {
       bytes.put(hash, block);
       // a linked clone's written bytes exist nowhere else the cluster can read: keep them in the layer
       layer.put(b, new LayerBlock(hash.toBytes(), disk.getMode() == CloneMode.LINKED ? block : null));
+      // a long write goes in as several puts: one put fills a region by at most its size between evictions
+      if (layer.size() == PUT_BLOCKS || b == last) {
+        store.putAll(bytes);
+        maps.putDiskBlocks(layerId, layer);
+        bytes.clear();
+        layer.clear();
+      }
     }
-    store.putAll(bytes);
-    maps.putDiskBlocks(Catalog.diskLayer(disk), layer);
     metrics.recordedWrites.inc();
   }
 

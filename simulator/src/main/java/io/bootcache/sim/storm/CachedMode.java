@@ -8,8 +8,12 @@ import io.bootcache.node.BootCacheNode;
 import io.bootcache.node.ClusterUsage;
 import io.bootcache.node.NodeMetrics;
 import io.bootcache.sim.backend.ThrottledStorage;
+import io.bootcache.sim.nbd.NbdAddress;
+import io.bootcache.sim.nbd.NbdConnection;
 import io.bootcache.sim.workload.BootScript;
 import io.bootcache.v1.Stats;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,9 +24,11 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Through bootcache: each simulated host has its own client talking to its own node; every boot
- * is a boot session whose reads are fetched through the cluster and recorded. The nodes read the
- * backend under their own rate limit and latency; a client that has to fall back reads through
+ * Through bootcache: each simulated host has its own node. A VM boots through its host node's own
+ * NBD server, as QEMU does (each connection a boot session, recorded by the node); or, with
+ * {@code viaNbd} false, through the host's own client over gRPC, as a storage driver does (a boot
+ * session whose reads are fetched through the cluster and recorded). The nodes read the backend
+ * under their own rate limit and latency; a client that has to fall back reads through
  * {@code fallback}, the same throttle, and those reads count as backend reads too.
  */
 public final class CachedMode implements StormMode {
@@ -33,6 +39,7 @@ public final class CachedMode implements StormMode {
   private final ThrottledStorage fallback;
   private final boolean record;
   private final List<BootCacheNode> localNodes;
+  private final boolean viaNbd;
 
   /**
    * @param nodes the cluster's gRPC addresses; host h talks to node h mod nodes
@@ -44,8 +51,10 @@ public final class CachedMode implements StormMode {
    *     within microseconds, rather than over gRPC one node after the other
    */
   public CachedMode(String name, List<String> nodes, int hosts, List<String> imageIds, Map<String, Path> files,
-      ThrottledStorage fallback, boolean record, List<BootCacheNode> localNodes) {
+      ThrottledStorage fallback, boolean record, List<BootCacheNode> localNodes, boolean viaNbd) {
+    if (viaNbd && localNodes.isEmpty()) throw new IllegalArgumentException("booting through NBD needs in-process nodes");
     this.name = name;
+    this.viaNbd = viaNbd;
     this.record = record;
     this.localNodes = List.copyOf(localNodes);
     this.imageIds = List.copyOf(imageIds);
@@ -94,6 +103,7 @@ public final class CachedMode implements StormMode {
   }
 
   private VmIo open(List<String> ids, BootScript script, int vm, int host) {
+    if (viaNbd) return openNbd(ids.get(script.image()), host);
     BootCacheClient client = hostClients.get(host % hostClients.size());
     Target target = Target.image(ids.get(script.image()));
     Recorder rec = client.startBoot(target, "host" + host + "/vm" + vm);
@@ -108,6 +118,32 @@ public final class CachedMode implements StormMode {
       @Override
       public void close() {
         rec.close();
+      }
+    };
+  }
+
+  /** A VM on {@code host} attaches its image over NBD, from its host node: one connection, one boot. */
+  private VmIo openNbd(String imageId, int host) {
+    BootCacheNode node = localNodes.get(host % localNodes.size());
+    NbdConnection nbd;
+    try {
+      nbd = NbdConnection.open(new NbdAddress("127.0.0.1", node.nbdPort(), null, imageId), true);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot attach " + imageId + " over NBD from node " + node.nodeName(), e);
+    }
+    return new VmIo() {
+      @Override
+      public CompletableFuture<ByteBuffer> read(long offset, int length) {
+        return nbd.read(offset, length);
+      }
+
+      @Override
+      public void close() {
+        try {
+          nbd.close();
+        } catch (IOException ignored) {
+          // every read was answered: the boot is over either way
+        }
       }
     };
   }

@@ -59,7 +59,9 @@ public final class Storm {
       String described;
       if (nodes.isEmpty()) {
         Path dataDir = Files.createDirectories(s.workDir().resolve("cluster-" + System.nanoTime()));
-        local = LocalCluster.builder().nodes(s.hosts()).dataDir(dataDir)
+        LocalCluster.Builder cluster = LocalCluster.builder().nodes(s.hosts()).dataDir(dataDir);
+        if (!s.viaGrpc()) cluster.nbd();
+        local = cluster
             .configure(b -> b.blocksRegionBytes(s.cacheRegionBytes())
                 .backups(s.backups())
                 .backendIops(perNode.iops())
@@ -69,7 +71,8 @@ public final class Storm {
         nodes = local.grpcAddresses();
         described = "; cluster: " + s.hosts() + " in-process node(s), one per host, each reading the backend under "
             + perNode + " (together the backend's caps), blocks region " + Units.bytes(s.cacheRegionBytes())
-            + " per node, " + s.backups() + " backup(s)";
+            + " per node, " + s.backups() + " backup(s); the VMs read " + (s.viaGrpc() ? "over gRPC through the client library"
+            : "through their host node's own NBD server");
       } else {
         described = "; cluster: external nodes " + nodes + " (their backend limits are their own)";
       }
@@ -88,7 +91,7 @@ public final class Storm {
       }
       try (ThrottledStorage fallback = new ThrottledStorage(perNode)) {
         CachedMode cached = new CachedMode("bootcache (cold)", nodes, s.hosts(), ids, byId, fallback, s.record(),
-            local == null ? List.of() : local.nodes());
+            local == null ? List.of() : local.nodes(), !s.viaGrpc());
         try {
           BootCacheClient admin = cached.client(0);
           for (Map.Entry<String, Path> e : byId.entrySet()) admin.registerImage(e.getKey(), e.getValue().toAbsolutePath().toString(), 4096);

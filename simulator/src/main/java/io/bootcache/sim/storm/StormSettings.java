@@ -17,10 +17,12 @@ import java.util.List;
  *     cluster; the same storm again on that cluster
  * @param alone also boot one VM alone in each mode, for the storm-versus-alone ratio
  * @param record send every read to the boot session's recorder, as a shim does
+ * @param viaGrpc the VMs read through the client library over gRPC, as a storage driver does; else,
+ *     with in-process nodes, through their host node's own NBD server, as QEMU does
  */
 public record StormSettings(Workload workload, String command, String scaling, Throttle throttle, int hosts,
     List<String> nodes, long cacheRegionBytes, int backups, double duplicateFraction, Path workDir,
-    boolean noCache, boolean cold, boolean warm, boolean alone, boolean record, Duration timeout) {
+    boolean noCache, boolean cold, boolean warm, boolean alone, boolean record, boolean viaGrpc, Duration timeout) {
 
   public StormSettings {
     nodes = List.copyOf(nodes);
