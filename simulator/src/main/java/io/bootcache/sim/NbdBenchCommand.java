@@ -31,8 +31,9 @@ import picocli.CommandLine.Spec;
 final class NbdBenchCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
-  @Parameters(paramLabel = "URL", description = "the export to read")
-  String url;
+  @Parameters(paramLabel = "URL", arity = "1..*",
+      description = "the export to read; with several (the nodes of a cluster, say), client i reads from URL i mod n")
+  List<String> urls;
   @Mixin
   BootReadOptions boots;
   @Option(names = "--clients", defaultValue = "1", description = "connections at once; client i replays boot i (default ${DEFAULT-VALUE})")
@@ -56,7 +57,7 @@ final class NbdBenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    NbdAddress address = NbdAddress.parse(url);
+    List<NbdAddress> addresses = urls.stream().map(NbdAddress::parse).toList();
     if (clients < 1) throw new IllegalArgumentException("--clients must be at least 1, got " + clients);
     if (inFlight != null && inFlight < 1) throw new IllegalArgumentException("--in-flight must be at least 1, got " + inFlight);
     if (!replies.equals("structured") && !replies.equals("simple")) {
@@ -65,7 +66,7 @@ final class NbdBenchCommand implements Callable<Integer> {
     if (verify != null && !Files.isRegularFile(verify)) throw new IllegalArgumentException("--verify: no such file " + verify);
     List<ProcessCpu> servers = pids.stream().map(ProcessCpu::parse).toList();
     Workload workload = boots.workload(clients);
-    NbdBench.Settings settings = new NbdBench.Settings(address, workload.vms(), inFlight == null ? 0 : inFlight, passes,
+    NbdBench.Settings settings = new NbdBench.Settings(addresses, workload.vms(), inFlight == null ? 0 : inFlight, passes,
         warmupPasses, replies.equals("structured"), verify, servers);
     NbdBenchResult result;
     try {

@@ -221,7 +221,7 @@ public final class HostTier {
    */
   public Lease lookUp(String imageId, long first, int count) {
     Lease lease = pin(imageId, first, count, true);
-    if (lease == null) misses.add(count); else hits.add(count);
+    if (lease != null) hits.add(count); // a miss is counted block by block by the look-up that follows it
     return lease;
   }
 

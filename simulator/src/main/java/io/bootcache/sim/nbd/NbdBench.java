@@ -16,10 +16,12 @@ import java.util.stream.LongStream;
  */
 public final class NbdBench {
   /** What to run; {@code inFlight} 0 keeps each read's depth in its boot; {@code verifyFile} may be null. */
-  public record Settings(NbdAddress address, List<BootScript> boots, int inFlight, int passes, int warmupPasses,
+  public record Settings(List<NbdAddress> addresses, List<BootScript> boots, int inFlight, int passes, int warmupPasses,
       boolean structuredReplies, Path verifyFile, List<ProcessCpu> servers) {
     public Settings {
+      if (addresses.isEmpty()) throw new IllegalArgumentException("at least one NBD address is needed");
       if (boots.isEmpty()) throw new IllegalArgumentException("at least one boot (connection) is needed");
+      addresses = List.copyOf(addresses);
       if (inFlight < 0) throw new IllegalArgumentException("reads in flight must be 0 (as the boot) or more, got " + inFlight);
       if (passes < 1) throw new IllegalArgumentException("passes must be at least 1, got " + passes);
       if (warmupPasses < 0) throw new IllegalArgumentException("warm-up passes must not be negative, got " + warmupPasses);
@@ -33,11 +35,13 @@ public final class NbdBench {
   public static NbdBenchResult run(Settings s) throws IOException, InterruptedException {
     List<NbdConnection> connections = new ArrayList<>();
     try (Verifier verifier = s.verifyFile() == null ? null : new Verifier(List.of(s.verifyFile()))) {
-      for (int i = 0; i < s.boots().size(); i++) connections.add(NbdConnection.open(s.address(), s.structuredReplies()));
+      for (int i = 0; i < s.boots().size(); i++) {
+        connections.add(NbdConnection.open(s.addresses().get(i % s.addresses().size()), s.structuredReplies()));
+      }
       NbdConnection first = connections.get(0);
       for (BootScript boot : s.boots()) {
         if (boot.maxEnd() > first.size()) {
-          throw new IllegalArgumentException(boot.name() + " reads up to byte " + boot.maxEnd() + " but the export " + s.address()
+          throw new IllegalArgumentException(boot.name() + " reads up to byte " + boot.maxEnd() + " but the export " + s.addresses().get(0)
               + " has " + first.size() + " bytes: serve a larger file, or shrink the boot (--scale)");
         }
       }
@@ -59,7 +63,8 @@ public final class NbdBench {
         servers.add(new NbdBenchResult.ProcessTime(p.name(), p.pid(), serversAfter[i] - serversBefore[i]));
       }
       long[] latencies = replays.stream().flatMapToLong(r -> LongStream.of(r.latencies())).toArray();
-      return new NbdBenchResult(s.address().toString(), first.size(), first.structuredReplies(), s.boots().size(),
+      String target = s.addresses().size() == 1 ? s.addresses().get(0).toString() : s.addresses().toString();
+      return new NbdBenchResult(target, first.size(), first.structuredReplies(), s.boots().size(),
           s.inFlight(), s.passes(), latencies.length, replays.stream().mapToLong(BootReplay::bytes).sum(),
           replays.stream().mapToLong(r -> r.writesPerPass() * s.passes()).sum(),
           replays.stream().mapToLong(BootReplay::errors).sum(),
