@@ -7,6 +7,7 @@ import io.bootcache.node.backend.Backend;
 import io.bootcache.node.backend.RateLimiter;
 import io.bootcache.node.catalog.Catalog;
 import io.bootcache.node.catalog.MetadataFiles;
+import io.bootcache.node.catalog.MetadataMirror;
 import io.bootcache.node.cluster.IgniteStarter;
 import io.bootcache.nbd.NbdServer;
 import io.bootcache.node.grpc.GrpcApi;
@@ -56,9 +57,10 @@ public final class BootCacheNode implements AutoCloseable {
   private final AdminServer admin;
   private final NbdServer nbd; // null when the node serves no NBD
   private final NodeExports exports;
+  private final MetadataMirror mirror;
 
   private BootCacheNode(NodeConfig config, Vertx vertx, Ignite ignite, NodeServices services, NodeThreads threads,
-      HttpServer grpcServer, AdminServer admin, NodeExports exports, NbdServer nbd) {
+      HttpServer grpcServer, AdminServer admin, NodeExports exports, NbdServer nbd, MetadataMirror mirror) {
     this.config = config;
     this.vertx = vertx;
     this.ignite = ignite;
@@ -68,6 +70,7 @@ public final class BootCacheNode implements AutoCloseable {
     this.admin = admin;
     this.exports = exports;
     this.nbd = nbd;
+    this.mirror = mirror;
   }
 
   public static BootCacheNode start(NodeConfig config) {
@@ -84,6 +87,7 @@ public final class BootCacheNode implements AutoCloseable {
     NodeThreads threads = null;
     NodeExports exports = null;
     NbdServer nbd = null;
+    MetadataMirror mirror = null;
     try {
       ignite = IgniteStarter.start(config);
       threads = NodeThreads.start(config.nodeName());
@@ -91,6 +95,7 @@ public final class BootCacheNode implements AutoCloseable {
       services.register();
       services.catalog().restore();
       services.profiles().restore();
+      mirror = MetadataMirror.start(ignite, services.files(), config.nodeName());
 
       GrpcApi api = new GrpcApi(vertx, services);
       GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions()
@@ -114,10 +119,11 @@ public final class BootCacheNode implements AutoCloseable {
         exports = new NodeExports(services, config.nbdIdleTimeout());
         nbd = startNbd(config, exports);
       }
-      return new BootCacheNode(config, vertx, ignite, services, threads, http, admin, exports, nbd);
+      return new BootCacheNode(config, vertx, ignite, services, threads, http, admin, exports, nbd, mirror);
     } catch (Exception e) {
       if (nbd != null) nbd.close();
       if (exports != null) exports.close();
+      if (mirror != null) mirror.close();
       if (ignite != null) ignite.close();
       if (threads != null) threads.close();
       vertx.close();
@@ -143,8 +149,8 @@ public final class BootCacheNode implements AutoCloseable {
     ProfileStore profiles = new ProfileStore(ignite, files);
     WriteApplier writes = new WriteApplier(ignite, catalog, maps, store, reader, metrics, config.metaRegionBytes());
     Prefetcher prefetcher = new Prefetcher(reader, profiles, threads.workers());
-    return new NodeServices(config, ignite, metrics, catalog, maps, store, host, cluster, backend, loader, reader, sessions,
-        profiles, prefetcher, writes, threads.workers());
+    return new NodeServices(config, ignite, metrics, files, catalog, maps, store, host, cluster, backend, loader, reader,
+        sessions, profiles, prefetcher, writes, threads.workers());
   }
 
   /** This node's own NBD server: the cluster's exports, through the node's read path, on TCP and/or a Unix socket. */
@@ -189,6 +195,7 @@ public final class BootCacheNode implements AutoCloseable {
       // closing anyway
     }
     admin.close();
+    mirror.close();
     threads.close();
     ignite.close();
     services.backend().close();

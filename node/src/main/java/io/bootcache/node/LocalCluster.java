@@ -87,7 +87,8 @@ public final class LocalCluster implements AutoCloseable {
               .metaRegionBytes(48 * NodeConfig.MIB)
               .hostTierBytes(32 * NodeConfig.MIB); // several nodes share one JVM's direct memory
           b = configure.apply(b)
-              .nodeName("local-" + base + "-" + i)
+              // stable per data directory, so that a cluster restarted on its data finds itself again
+              .nodeName("local-" + Integer.toHexString(dataDir.toAbsolutePath().hashCode()) + "-" + i)
               .bindHost("127.0.0.1")
               .grpcPort(0)
               .adminPort(0)

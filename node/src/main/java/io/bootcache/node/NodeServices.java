@@ -2,6 +2,7 @@ package io.bootcache.node;
 
 import io.bootcache.node.backend.Backend;
 import io.bootcache.node.catalog.Catalog;
+import io.bootcache.node.catalog.MetadataFiles;
 import io.bootcache.node.read.BlockMaps;
 import io.bootcache.node.read.BlockReader;
 import io.bootcache.node.read.BlockStore;
@@ -19,7 +20,8 @@ import org.apache.ignite.Ignite;
  * The parts of one node, wired once. Jobs that Ignite runs on a node (a stripe's load) find that
  * node's parts in its Ignite node-local map; several nodes may share a JVM.
  */
-public record NodeServices(NodeConfig config, Ignite ignite, NodeMetrics metrics, Catalog catalog, BlockMaps maps,
+public record NodeServices(NodeConfig config, Ignite ignite, NodeMetrics metrics, MetadataFiles files, Catalog catalog,
+    BlockMaps maps,
     BlockStore store, HostTier host, ClusterBlocks cluster, Backend backend, Loader loader, BlockReader reader,
     Sessions sessions, ProfileStore profiles, Prefetcher prefetcher, WriteApplier writes, ExecutorService workers) {
 
