@@ -78,6 +78,12 @@ public final class NbdCommand implements Callable<Integer> {
           + "when the server starts while the cluster is down.")
   Path exportCache;
 
+  @Option(names = "--journal", paramLabel = "FILE", defaultValue = "bootcache-nbd.journal",
+      description = "Where the disks are kept whose layer lacks a write this server acknowledged while the cluster could "
+          + "not take it: forced to disk before the acknowledgement, told to the cluster at the next chance, read back "
+          + "at start (default: ${DEFAULT-VALUE}).")
+  Path journal;
+
   @Override
   public Integer call() throws Exception {
     Running running = start();
@@ -121,6 +127,7 @@ public final class NbdCommand implements Callable<Integer> {
           .idleTimeout(Duration.ofMillis((long) (idleSeconds * 1000)))
           .refreshInterval(Duration.ofMillis((long) (refreshSeconds * 1000)))
           .exportCache(exportCache)
+          .journal(journal)
           .maxClusterReadBytes(maxClusterReadBytes)
           .build();
       NbdServer server = serverBuilder.catalog(catalog).maxRequestBytes(maxRequestBytes).start();

@@ -1,5 +1,6 @@
 package io.bootcache.client;
 
+import com.google.protobuf.ByteString;
 import io.bootcache.v1.BootCacheGrpcClient;
 import io.bootcache.v1.BootProfile;
 import io.bootcache.v1.BootSession;
@@ -13,6 +14,7 @@ import io.bootcache.v1.Image;
 import io.bootcache.v1.ListDisksRequest;
 import io.bootcache.v1.ListImagesRequest;
 import io.bootcache.v1.MarkStaleRequest;
+import io.bootcache.v1.RecordWriteRequest;
 import io.bootcache.v1.RegisterDiskRequest;
 import io.bootcache.v1.RegisterImageRequest;
 import io.bootcache.v1.ResetDiskRequest;
@@ -21,6 +23,7 @@ import io.bootcache.v1.StartBootRequest;
 import io.bootcache.v1.Stats;
 import io.bootcache.v1.WarmRequest;
 import io.bootcache.v1.WarmResponse;
+import io.bootcache.v1.WriteEvent;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -333,6 +336,25 @@ public final class BootCacheClient implements AutoCloseable {
     LOG.warning("disk " + diskId + " marked stale: " + reason);
     return callAny(BootCacheGrpcClient.MarkStale, MarkStaleRequest.newBuilder().setDiskId(diskId).setReason(reason).build(),
         adminDeadline, true).toCompletionStage().toCompletableFuture();
+  }
+
+  /** Treats the disk as stale in this client only (its reads go to its own file), without telling the cluster. */
+  public void markStaleHere(String diskId, String reason) {
+    staleDisks.put(diskId, reason);
+  }
+
+  /**
+   * Writes into the disk's layer in the cluster, on the first node that answers, and returns once it
+   * is applied: the disk as it is then (STALE: the layer was not written). {@code seq} rises in the
+   * order the writes were acknowledged. Blocking; fails with {@link BootCacheException} when no node
+   * could take it within the deadline.
+   */
+  public Disk recordWrite(String diskId, long offset, byte[] data, long seq) {
+    RecordWriteRequest req = RecordWriteRequest.newBuilder().setDiskId(diskId)
+        .setWrite(WriteEvent.newBuilder().setOffset(offset).setData(ByteString.copyFrom(data)).setSeq(seq)).build();
+    Disk d = await(callAny(BootCacheGrpcClient.RecordWrite, req, deadline, true));
+    catalog.put(d);
+    return d;
   }
 
   /** Why reads of the disk skip the cluster now, or null: marked stale here, or the node said so lately. */

@@ -72,13 +72,15 @@ public final class Recorder {
     long length;
     final long tMs;
     final ByteString data;
+    final long seq;
 
-    Event(boolean write, long offset, long length, long tMs, ByteString data) {
+    Event(boolean write, long offset, long length, long tMs, ByteString data, long seq) {
       this.write = write;
       this.offset = offset;
       this.length = length;
       this.tMs = tMs;
       this.data = data;
+      this.seq = seq;
     }
   }
 
@@ -119,7 +121,7 @@ public final class Recorder {
         droppedReads.incrementAndGet();
         return;
       }
-      queue.add(new Event(false, offset, length, t, null));
+      queue.add(new Event(false, offset, length, t, null, 0));
       readsRecorded++;
     } finally {
       lock.unlock();
@@ -140,7 +142,7 @@ public final class Recorder {
       markStale("a write came after the record stream had failed");
       return;
     }
-    Event e = new Event(true, offset, data.length, elapsedMs(), ByteString.copyFrom(data));
+    Event e = new Event(true, offset, data.length, elapsedMs(), ByteString.copyFrom(data), WriteSequence.next());
     long waitNanos = client.deadline().toNanos();
     lock.lock();
     try {
@@ -294,7 +296,7 @@ public final class Recorder {
         sessionIdSent = true;
       }
       if (e.write) {
-        ev.setWrite(WriteEvent.newBuilder().setOffset(e.offset).setData(e.data).setTMs(e.tMs));
+        ev.setWrite(WriteEvent.newBuilder().setOffset(e.offset).setData(e.data).setTMs(e.tMs).setSeq(e.seq));
         writesSent++;
       } else {
         ev.setRead(ReadEvent.newBuilder().setOffset(e.offset).setLength(e.length).setTMs(e.tMs));

@@ -144,7 +144,7 @@ public final class BootCacheNode implements AutoCloseable {
     Backend backend = new Backend(new RateLimiter(config.backendIops(), config.backendBytesPerSecond()),
         config.backendLatency(), metrics);
     Loader loader = new Loader(catalog, cluster, backend, metrics, threads.backend(), threads.admissions());
-    BlockReader reader = new BlockReader(ignite, host, cluster, maps, store, loader, backend, metrics, threads.workers());
+    BlockReader reader = new BlockReader(ignite, host, cluster, maps, store, loader, backend, metrics, threads.reads());
     Sessions sessions = new Sessions(ignite, config.bootWindow());
     ProfileStore profiles = new ProfileStore(ignite, files);
     WriteApplier writes = new WriteApplier(ignite, catalog, maps, store, reader, metrics, config.metaRegionBytes());

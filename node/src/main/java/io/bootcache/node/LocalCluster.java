@@ -85,16 +85,16 @@ public final class LocalCluster implements AutoCloseable {
           NodeConfig.Builder b = NodeConfig.builder()
               .blocksRegionBytes(64 * NodeConfig.MIB)
               .metaRegionBytes(48 * NodeConfig.MIB)
-              .hostTierBytes(32 * NodeConfig.MIB); // several nodes share one JVM's direct memory
-          b = configure.apply(b)
-              // stable per data directory, so that a cluster restarted on its data finds itself again
-              .nodeName("local-" + Integer.toHexString(dataDir.toAbsolutePath().hashCode()) + "-" + i)
+              .hostTierBytes(32 * NodeConfig.MIB) // several nodes share one JVM's direct memory
               .bindHost("127.0.0.1")
               .grpcPort(0)
               .adminPort(0)
               .discoveryPort(base)
               .discoveryPortRange(range)
-              .communicationPort(base + range)
+              .communicationPort(base + range);
+          b = configure.apply(b)
+              // stable per data directory, so that a cluster restarted on its data finds itself again
+              .nodeName("local-" + Integer.toHexString(dataDir.toAbsolutePath().hashCode()) + "-" + i)
               .dataDir(dataDir.resolve("node-" + i));
           if (nbd) b.nbd("127.0.0.1", 0).nbdSocket(dataDir.resolve("node-" + i).resolve("nbd.sock"));
           started.add(BootCacheNode.start(b.build()));

@@ -82,6 +82,8 @@ class SystemdUnitsIT {
     assertEquals(List.of("0660"), socket.get("SocketMode"));
     Map<String, List<String>> service = settings("bootcache-nbd.service");
     assertTrue(service.get("ExecStart").get(0).startsWith("/usr/bin/bootcache nbd --listen-inherited"), service.toString());
+    assertTrue(service.get("ExecStart").get(0).contains("--journal /var/lib/bootcache-nbd/"), "the stale journal must survive a cache wipe");
+    assertEquals(List.of("bootcache-nbd"), service.get("StateDirectory"));
     assertEquals(List.of("socket"), service.get("StandardInput"));
     assertEquals(List.of("journal"), service.get("StandardOutput"), "stdout must not be the listening socket");
   }

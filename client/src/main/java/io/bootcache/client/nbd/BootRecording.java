@@ -23,15 +23,11 @@ import java.util.logging.Logger;
  * no request for the idle time, the boot window closes. Until then reads are recorded and carry the
  * session id (so their misses are admitted); after it they are served, just not recorded.
  *
- * <p>Writes (full clones) are always recorded, because the disk's layer in the cluster must follow its
- * file: by the boot's recorder while the boot lasts, then by a write-only session opened on demand
- * (it reads nothing, so it adds nothing to the boot profile). A write that cannot be recorded (the
- * cluster is unreachable) marks the disk stale, so the cluster stops serving its layer until resynced.
- * If StartBoot fails the connection is served without recording.
+ * <p>Writes are not recorded here: a full clone's writes go to the cluster one by one, acknowledged
+ * ({@link AcknowledgedWrites}). If StartBoot fails the connection is served without recording.
  */
 final class BootRecording {
   private static final Logger LOG = Logger.getLogger(BootRecording.class.getName());
-  private static final long STALE_RETRY_SECONDS = 5;
 
   private final BootCacheClient client;
   private final Target target;
@@ -47,12 +43,8 @@ final class BootRecording {
   private final ReentrantReadWriteLock bootLock = new ReentrantReadWriteLock();
   private boolean bootOver; // guarded by bootLock
 
-  private final Object writeSessionLock = new Object();
-  private Recorder writeSession; // guarded by writeSessionLock
-  private volatile long lastWriteNanos;
 
   private volatile long lastRequestNanos = System.nanoTime();
-  private final AtomicBoolean staleMarked = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
 
   BootRecording(BootCacheClient client, Target target, String peer, Duration startWait, ExecutorService calls,
@@ -93,45 +85,7 @@ final class BootRecording {
     }
   }
 
-  /**
-   * Records a write into the disk's layer. May wait (for StartBoot, or for room in the recorder's
-   * queue up to the client's deadline): call it from an I/O thread, never from an event loop.
-   */
-  void recordWrite(long offset, byte[] data) {
-    lastRequestNanos = System.nanoTime();
-    if (client.isStale(target.id())) {
-      return; // the cluster serves this disk from its file until it is resynced
-    }
-    Recorder recorder = awaitBoot();
-    bootLock.readLock().lock();
-    try {
-      if (!bootOver && recorder != null) {
-        recorder.write(offset, data);
-        return;
-      }
-    } catch (IllegalStateException e) {
-      // the boot's recorder closed under us: fall through to the write session
-    } finally {
-      bootLock.readLock().unlock();
-    }
-    if (recorder == null) {
-      markStale("a write could not be recorded: no boot session (the cluster was unreachable)");
-      return;
-    }
-    synchronized (writeSessionLock) {
-      if (writeSession == null) {
-        writeSession = startSession("writes after boot");
-        if (writeSession == null) {
-          markStale("a write could not be recorded: no session (the cluster was unreachable)");
-          return;
-        }
-      }
-      writeSession.write(offset, data);
-      lastWriteNanos = System.nanoTime();
-    }
-  }
-
-  /** Called by the timer: ends the boot when idle or past its window, and an idle write session. */
+  /** Called by the timer: ends the boot when idle or past its window. */
   void endIfIdle(long nowNanos, Duration idleTimeout) {
     if (nowNanos - lastRequestNanos > idleTimeout.toNanos()) {
       endBoot("idle for " + idleTimeout.toSeconds() + " s");
@@ -139,13 +93,6 @@ final class BootRecording {
       Recorder recorder = boot.getNow(null);
       if (recorder != null && System.currentTimeMillis() >= recorder.session().getDeadlineMs()) {
         endBoot("boot window closed");
-      }
-    }
-    synchronized (writeSessionLock) {
-      if (writeSession != null && nowNanos - lastWriteNanos > idleTimeout.toNanos()) {
-        Recorder done = writeSession;
-        writeSession = null;
-        calls.execute(() -> closeRecorder(done, "no writes for " + idleTimeout.toSeconds() + " s"));
       }
     }
   }
@@ -183,19 +130,12 @@ final class BootRecording {
     }, calls);
   }
 
-  /** The connection is gone: ends the boot and the write session (their queued events are still sent). */
+  /** The connection is gone: ends the boot (its queued reads are still sent). */
   void close() {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
     endBoot("disconnected");
-    synchronized (writeSessionLock) {
-      if (writeSession != null) {
-        Recorder done = writeSession;
-        writeSession = null;
-        calls.execute(() -> closeRecorder(done, "disconnected"));
-      }
-    }
     onClosed.accept(this);
   }
 
@@ -211,16 +151,7 @@ final class BootRecording {
     }
   }
 
-  private Recorder awaitBoot() {
-    try {
-      return boot.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return null;
-    } catch (ExecutionException e) {
-      return null;
-    }
-  }
+
 
   private void closeRecorder(Recorder recorder, String why) {
     try {
@@ -233,18 +164,7 @@ final class BootRecording {
     }
   }
 
-  /** Tells the cluster, and keeps telling it until it listens: its layer must not be served. */
-  private void markStale(String reason) {
-    if (staleMarked.compareAndSet(false, true)) {
-      sendStale(reason);
-    }
-  }
 
-  private void sendStale(String reason) {
-    client.markStale(target.id(), reason).whenComplete((disk, failure) -> {
-      if (failure != null && !timer.isShutdown()) {
-        timer.schedule(() -> sendStale(reason), STALE_RETRY_SECONDS, TimeUnit.SECONDS);
-      }
-    });
-  }
+
+
 }

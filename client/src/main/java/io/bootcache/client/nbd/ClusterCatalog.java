@@ -17,6 +17,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.logging.Logger;
 
 /**
@@ -34,6 +36,12 @@ public final class ClusterCatalog implements ExportCatalog, AutoCloseable {
   private final BootCacheClient client;
   private final BootSessions sessions;
   private final ReadThrottle throttle;
+  private final AcknowledgedWrites writes;
+  private final ScheduledExecutorService retells = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "nbd-stale-marks");
+    t.setDaemon(true);
+    return t;
+  });
   private final Duration refreshInterval;
   private final ExportListCache cache; // null: none
   private volatile Map<String, NbdExport> exports = Map.of();
@@ -47,6 +55,7 @@ public final class ClusterCatalog implements ExportCatalog, AutoCloseable {
     this.client = Objects.requireNonNull(b.client, "client");
     this.sessions = new BootSessions(client, b.idleTimeout, b.sessionStartWait);
     this.throttle = new ReadThrottle(b.maxClusterReadBytes);
+    this.writes = new AcknowledgedWrites(client, new StaleJournal(b.journal), retells);
     this.refreshInterval = b.refreshInterval;
     this.cache = b.exportCache == null ? null : new ExportListCache(b.exportCache);
     refresh();
@@ -163,7 +172,7 @@ public final class ClusterCatalog implements ExportCatalog, AutoCloseable {
         return f;
       }
       try {
-        return new FullCloneExport(client, sessions, throttle, disk);
+        return new FullCloneExport(client, sessions, throttle, writes, disk);
       } catch (IOException | RuntimeException e) {
         LOG.warning("full-clone disk " + disk.getId() + ": cannot open its file " + disk.getLocation()
             + " read-write (" + e.getMessage() + "); serving it read-only through the cluster");
@@ -193,6 +202,7 @@ public final class ClusterCatalog implements ExportCatalog, AutoCloseable {
 
   @Override
   public void close() {
+    retells.shutdownNow();
     sessions.close();
     exports.values().forEach(ClusterCatalog::closeQuietly);
     synchronized (this) {
@@ -206,6 +216,7 @@ public final class ClusterCatalog implements ExportCatalog, AutoCloseable {
     private Duration sessionStartWait = Duration.ofSeconds(1);
     private Duration refreshInterval = Duration.ofSeconds(5);
     private Path exportCache;
+    private Path journal = Path.of("bootcache-nbd.journal");
     private long maxClusterReadBytes = 16L << 20;
 
     private Builder(BootCacheClient client) {
@@ -234,6 +245,16 @@ public final class ClusterCatalog implements ExportCatalog, AutoCloseable {
     }
 
     /** A file keeping the last export list, used when the server starts while the cluster is down. */
+    /**
+     * The local journal of disks whose layer lacks a write this server acknowledged (the cluster could
+     * not take it): forced to disk before the acknowledgement, read back at start. Default
+     * {@code bootcache-nbd.journal} in the working directory.
+     */
+    public Builder journal(Path file) {
+      journal = Objects.requireNonNull(file);
+      return this;
+    }
+
     public Builder exportCache(Path file) {
       exportCache = file;
       return this;

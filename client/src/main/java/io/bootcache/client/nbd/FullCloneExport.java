@@ -17,6 +17,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -32,6 +33,7 @@ public final class FullCloneExport implements NbdExport, AutoCloseable {
   private final BootCacheClient client;
   private final BootSessions sessions;
   private final ReadThrottle throttle;
+  private final AcknowledgedWrites writes;
   private final Disk disk;
   private final Target target;
   private final Path path;
@@ -39,10 +41,12 @@ public final class FullCloneExport implements NbdExport, AutoCloseable {
   private final WrittenBlocks written;
 
   /** Opens the disk's backing file read-write; fails if it cannot. */
-  FullCloneExport(BootCacheClient client, BootSessions sessions, ReadThrottle throttle, Disk disk) throws IOException {
+  FullCloneExport(BootCacheClient client, BootSessions sessions, ReadThrottle throttle, AcknowledgedWrites writes,
+      Disk disk) throws IOException {
     this.client = client;
     this.sessions = sessions;
     this.throttle = throttle;
+    this.writes = writes;
     this.disk = disk;
     this.target = Target.disk(disk.getId());
     this.path = pathOf(disk.getLocation());
@@ -112,8 +116,8 @@ public final class FullCloneExport implements NbdExport, AutoCloseable {
           // Recorded in pieces a record event can carry.
           for (int done = 0; done < data.length; done += ZERO_CHUNK) {
             int n = Math.min(ZERO_CHUNK, data.length - done);
-            recording.recordWrite(offset + done,
-                n == data.length ? data : java.util.Arrays.copyOfRange(data, done, done + n));
+            writes.record(disk.getId(), offset + done,
+                n == data.length ? data : Arrays.copyOfRange(data, done, done + n));
           }
         }, FileIo.POOL);
       }
@@ -128,7 +132,7 @@ public final class FullCloneExport implements NbdExport, AutoCloseable {
           }
           for (long done = 0; done < length; done += ZERO_CHUNK) {
             int n = (int) Math.min(ZERO_CHUNK, length - done);
-            recording.recordWrite(offset + done, n == ZERO_CHUNK ? ZEROES : new byte[n]);
+            writes.record(disk.getId(), offset + done, n == ZERO_CHUNK ? ZEROES : new byte[n]);
           }
         }, FileIo.POOL);
       }

@@ -108,7 +108,7 @@ class DiskModelTest {
     image("img-b", 2 * 1024 * 1024 + 333, 16384);
     image("img-c", 512 * 1024 + 100, 512);
     image("filler", 24 * 1024 * 1024, 4096);
-    catalog = ClusterCatalog.builder(client).refreshInterval(Duration.ofMillis(100)).build();
+    catalog = ClusterCatalog.builder(client).journal(dir.resolve("nbd.journal")).refreshInterval(Duration.ofMillis(100)).build();
     server = NbdServer.builder().catalog(catalog).listen("127.0.0.1", 0).start();
 
     for (int op = 0; op < OPS; op++) {

@@ -8,6 +8,7 @@ import io.bootcache.client.BootCacheClient;
 import io.bootcache.client.TestImages;
 import io.bootcache.node.LocalCluster;
 import io.bootcache.v1.CloneMode;
+import io.bootcache.v1.DiskState;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,6 +20,7 @@ import java.time.Duration;
 import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -60,7 +62,7 @@ class NbdClusterDownTest {
         .deadline(Duration.ofSeconds(1)).adminDeadline(Duration.ofSeconds(3)).retries(1).build();
     client.registerImage("img", imageFile.toString(), 0);
     client.registerDisk("vm", "img", CloneMode.FULL, diskFile.toString());
-    catalog = ClusterCatalog.builder(client).refreshInterval(Duration.ZERO).exportCache(dir.resolve("exports.bin")).build();
+    catalog = ClusterCatalog.builder(client).journal(dir.resolve("nbd.journal")).refreshInterval(Duration.ZERO).exportCache(dir.resolve("exports.bin")).build();
     server = NbdServer.builder().catalog(catalog).listen("127.0.0.1", 0).start();
     Tools.run("qemu-img", "compare", "-f", "raw", "-F", "raw", imageFile.toString(), uri("img")).ok();
 
@@ -90,18 +92,46 @@ class NbdClusterDownTest {
     Path expectedFile = Files.write(dir.resolve("expected.raw"), expected);
     Tools.run("qemu-img", "compare", "-f", "raw", "-F", "raw", expectedFile.toString(), uri("vm")).ok();
     assertTrue(client.isStale("vm"), "a write the cluster did not get marks the disk stale");
+    assertTrue(Files.readString(dir.resolve("nbd.journal")).startsWith("vm\t"),
+        "the mark was forced into the local journal before the write was acknowledged");
     assertArrayEquals(image, Files.readAllBytes(imageFile));
 
-    // `bootcache nbd --export-cache` started while the cluster is still down serves the saved list.
+    // The server stops (as a crash would, its mark untold), and `bootcache nbd --export-cache`,
+    // started while the cluster is still down, serves the saved list.
+    server.close();
+    server = null;
+    catalog.close();
+    catalog = null;
+    client.close();
+    client = null;
     NbdCommand.Running restarted = startCommand("--node", grpcAddress, "nbd", "--listen", "127.0.0.1:0",
-        "--export-cache", dir.resolve("exports.bin").toString(), "--read-deadline", "500");
+        "--export-cache", dir.resolve("exports.bin").toString(), "--read-deadline", "500",
+        "--journal", dir.resolve("nbd.journal").toString());
     try (restarted) {
+      assertTrue(restarted.client().isStale("vm"), "the restarted server read its journal before serving");
       String at = "nbd://127.0.0.1:" + restarted.server().port() + "/";
       String saved = Tools.run("nbdinfo", "--list", "nbd://127.0.0.1:" + restarted.server().port()).ok().out();
       assertTrue(saved.contains("export=\"img\"") && saved.contains("export=\"vm\""), saved);
       Tools.run("qemu-img", "compare", "-f", "raw", "-F", "raw", imageFile.toString(), at + "img").ok();
       Tools.run("qemu-img", "compare", "-f", "raw", "-F", "raw", expectedFile.toString(), at + "vm").ok();
+
+      // The cluster comes back (from its data directory, which knew the disk as active): the
+      // restarted server tells it, so the cluster does not serve the layer that lacks the write.
+      int port = Integer.parseInt(grpcAddress.substring(grpcAddress.lastIndexOf(':') + 1));
+      cluster = LocalCluster.builder().nodes(1).dataDir(dir.resolve("data")).configure(b -> b.grpcPort(port)).start();
+      try (BootCacheClient fresh = BootCacheClient.builder().nodes(cluster.grpcAddresses()).build()) {
+        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (diskState(fresh, "vm") != DiskState.STALE && System.nanoTime() < until) Thread.sleep(200);
+        assertEquals(DiskState.STALE, diskState(fresh, "vm"), "the journal's mark reached the cluster");
+      }
+      long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (Files.size(dir.resolve("nbd.journal")) > 0 && System.nanoTime() < until) Thread.sleep(100);
+      assertEquals(0, Files.size(dir.resolve("nbd.journal")), "told, the journal forgets the mark");
     }
+  }
+
+  static DiskState diskState(BootCacheClient c, String id) {
+    return c.disks().stream().filter(d -> d.getId().equals(id)).findFirst().orElseThrow().getState();
   }
 
   static NbdCommand.Running startCommand(String... args) {

@@ -64,7 +64,7 @@ class NbdClusterTest {
     client.registerImage("even", evenFile.toString(), 0);
     client.registerDisk("full", "odd", CloneMode.FULL, fullFile.toString());
     client.registerDisk("linked", "even", CloneMode.LINKED, "");
-    catalog = ClusterCatalog.builder(client).refreshInterval(Duration.ofSeconds(1)).build();
+    catalog = ClusterCatalog.builder(client).journal(dir.resolve("nbd.journal")).refreshInterval(Duration.ofSeconds(1)).build();
     server = NbdServer.builder().catalog(catalog).listen("127.0.0.1", 0).start();
   }
 
@@ -223,7 +223,7 @@ class NbdClusterTest {
     Path file = dir.resolve("idle.raw");
     byte[] bytes = TestImages.write(file, 1024 * 1024, 4);
     client.registerImage("idle", file.toString(), 0);
-    try (ClusterCatalog idleCatalog = ClusterCatalog.builder(client).idleTimeout(Duration.ofMillis(500))
+    try (ClusterCatalog idleCatalog = ClusterCatalog.builder(client).journal(dir.resolve("nbd.journal")).idleTimeout(Duration.ofMillis(500))
         .refreshInterval(Duration.ofSeconds(1)).build();
       NbdServer idleServer = NbdServer.builder().catalog(idleCatalog).listen("127.0.0.1", 0).start();
       RawNbdClient c = new RawNbdClient(idleServer.port()).greet()) {
@@ -264,7 +264,7 @@ class NbdClusterTest {
   void writesAfterTheBootEndedAreStillRecorded() throws Exception {
     fullClone("rw3", odd);
     byte[] expected = odd.clone();
-    try (ClusterCatalog idleCatalog = ClusterCatalog.builder(client).idleTimeout(Duration.ofMillis(300)).build();
+    try (ClusterCatalog idleCatalog = ClusterCatalog.builder(client).journal(dir.resolve("nbd.journal")).idleTimeout(Duration.ofMillis(300)).build();
       NbdServer idleServer = NbdServer.builder().catalog(idleCatalog).listen("127.0.0.1", 0).start();
       RawNbdClient c = new RawNbdClient(idleServer.port()).greet()) {
       c.go("rw3");

@@ -57,7 +57,7 @@ class OwnBytesNbdTest {
     golden = TestImages.write(goldenFile, SIZE, 1);
     other = TestImages.write(otherFile, SIZE, 2);
     client.registerImage("golden", goldenFile.toString(), 0);
-    catalog = ClusterCatalog.builder(client).refreshInterval(Duration.ofMillis(200)).build();
+    catalog = ClusterCatalog.builder(client).journal(dir.resolve("nbd.journal")).refreshInterval(Duration.ofMillis(200)).build();
     server = NbdServer.builder().catalog(catalog).listen("127.0.0.1", 0).start();
   }
 

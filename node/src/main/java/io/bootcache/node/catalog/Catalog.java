@@ -190,14 +190,27 @@ public final class Catalog {
 
   /** Marks a disk stale: its layer may lack a write, so its reads must not come from the cache. */
   public Disk markStale(String id, String reason) {
-    return updateDisk(id, d -> d.getState() == DiskState.STALE ? d
-        : d.toBuilder().setState(DiskState.STALE).setStaleReason(reason.isEmpty() ? "marked stale" : reason).build());
+    return updateDisk(id, d -> {
+      Disk.Builder next = d.toBuilder().setState(DiskState.STALE).setStaleMarks(d.getStaleMarks() + 1);
+      // the first reason stays: it says when the layer stopped being whole
+      if (d.getState() != DiskState.STALE) next.setStaleReason(reason.isEmpty() ? "marked stale" : reason);
+      return next.build();
+    });
   }
 
   /** Starts the disk's layer afresh under a new generation, active. */
-  public Disk newGeneration(String id) {
-    return updateDisk(id, d -> d.toBuilder().setGeneration(d.getGeneration() + 1)
-        .setState(DiskState.ACTIVE).clearStaleReason().build());
+  /**
+   * Makes the disk's next generation active, if the disk is still exactly {@code seen}: a stale mark,
+   * a resync or a reset since then wins, and this one fails with UNAVAILABLE (run it again).
+   */
+  public Disk newGeneration(Disk seen) {
+    Disk next = seen.toBuilder().setGeneration(seen.getGeneration() + 1).setState(DiskState.ACTIVE).clearStaleReason().build();
+    if (!disks.replace(seen.getId(), seen.toByteArray(), next.toByteArray())) {
+      throw ApiError.unavailable("disk " + seen.getId() + " changed while its layer was rebuilt (a write was marked "
+          + "lost, or another resync ran): run it again");
+    }
+    files.save("disks", seen.getId(), next);
+    return next;
   }
 
   private Disk updateDisk(String id, java.util.function.UnaryOperator<Disk> change) {

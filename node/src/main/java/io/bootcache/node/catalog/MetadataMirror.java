@@ -12,6 +12,7 @@ import javax.cache.event.CacheEntryEvent;
 import javax.cache.event.EventType;
 import org.apache.ignite.Ignite;
 import org.apache.ignite.IgniteCache;
+import org.apache.ignite.IgniteException;
 import org.apache.ignite.cache.query.ContinuousQuery;
 import org.apache.ignite.cache.query.QueryCursor;
 import org.apache.ignite.cache.query.ScanQuery;
@@ -83,7 +84,13 @@ public final class MetadataMirror implements AutoCloseable {
 
   @Override
   public void close() {
-    for (QueryCursor<?> c : cursors) c.close();
+    for (QueryCursor<?> c : cursors) {
+      try {
+        c.close();
+      } catch (IgniteException e) {
+        // the Ignite node stopped first (killed in a test, or halted): its queries went with it
+      }
+    }
     writer.shutdown();
   }
 }

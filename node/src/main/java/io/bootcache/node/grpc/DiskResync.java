@@ -49,12 +49,12 @@ final class DiskResync {
         BlockHash hash = BlockHash.of(block);
         bytes.put(hash, block);
         // a linked clone's layer is the only record of its writes: it keeps their bytes too
-        entries.put(first + off / bs, new LayerBlock(hash.toBytes(), linked ? block : null));
+        entries.put(first + off / bs, new LayerBlock(hash.toBytes(), linked ? block : null, 0));
       }
       node.store().putAll(bytes);
       node.maps().putDiskBlocks(layer, entries);
     }
-    return activate(disk, next);
+    return node.catalog().newGeneration(disk);
   }
 
   /** A linked clone's writes are declared lost: a fresh, empty generation, active. */
@@ -64,14 +64,6 @@ final class DiskResync {
       throw ApiError.failedPrecondition("disk " + diskId + " is a full clone: its own file holds its writes, so an "
           + "empty layer would hide them; resync it from its file instead");
     }
-    return activate(disk, disk.toBuilder().setGeneration(disk.getGeneration() + 1).build());
-  }
-
-  private Disk activate(Disk disk, Disk next) {
-    Disk active = node.catalog().newGeneration(disk.getId());
-    if (active.getGeneration() != next.getGeneration()) {
-      throw ApiError.unavailable("disk " + disk.getId() + " changed during its resync; run it again");
-    }
-    return active;
+    return node.catalog().newGeneration(disk);
   }
 }

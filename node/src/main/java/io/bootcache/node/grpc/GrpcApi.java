@@ -112,6 +112,17 @@ public final class GrpcApi extends BootCacheGrpcService {
   }
 
   @Override
+  public Future<Disk> recordWrite(RecordWriteRequest r) {
+    return blocking(() -> {
+      Disk disk = node.catalog().disk(r.getDiskId());
+      Image image = node.catalog().image(disk.getImageId());
+      WriteEvent w = r.getWrite();
+      node.writes().apply(disk, image, w.getOffset(), w.getData().toByteArray(), w.getSeq());
+      return node.catalog().disk(disk.getId());
+    });
+  }
+
+  @Override
   public Future<BootSummary> endBoot(EndBootRequest r) {
     return blocking(() -> {
       BootSession s = node.sessions().end(r.getSessionId());

@@ -5,9 +5,13 @@ import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.StatusException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /** Turns whatever went wrong into a gRPC status with a message that says what. */
 public final class Statuses {
+  private static final Logger LOG = Logger.getLogger(Statuses.class.getName());
+
   private Statuses() {}
 
   public static StatusException of(Throwable t) {
@@ -19,6 +23,8 @@ public final class Statuses {
         && root.getMessage().contains("stopping")) {
       return new StatusException(GrpcStatus.UNAVAILABLE, "the node is stopping");
     }
+    // a bug or an unforeseen failure: the caller sees one line, the node's log the whole trace
+    LOG.log(Level.WARNING, "answering INTERNAL", t);
     return new StatusException(GrpcStatus.INTERNAL, "internal error: " + root);
   }
 

@@ -110,7 +110,7 @@ final class ExportSession implements ExportConnection {
   private void record(long offset, byte[] data) {
     Disk disk = node.catalog().disk(diskId);
     try {
-      node.writes().apply(disk, image, offset, data);
+      node.writes().apply(disk, image, offset, data, node.writes().nextSeq());
     } catch (RuntimeException e) {
       String why = "a write through node " + node.config().nodeName() + "'s NBD could not be recorded: " + e.getMessage();
       LOG.warning("disk " + diskId + ": " + why);

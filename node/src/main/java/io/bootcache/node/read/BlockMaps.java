@@ -4,11 +4,13 @@ import io.bootcache.node.cluster.BlockHash;
 import io.bootcache.node.cluster.BlockRef;
 import io.bootcache.node.cluster.Caches;
 import io.bootcache.node.cluster.LayerBlock;
+import io.bootcache.node.cluster.SequencedPut;
 import io.bootcache.node.catalog.Catalog;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.ignite.Ignite;
@@ -95,6 +97,22 @@ public final class BlockMaps {
     Map<BlockRef, LayerBlock> batch = new HashMap<>();
     blocks.forEach((i, b) -> batch.put(new BlockRef(layer, i, stripeBlocks), b));
     diskLayers.putAll(batch);
+  }
+
+  /**
+   * Puts a disk layer's blocks, each as its {@link SequencedPut} allows; answers the outcome of each
+   * block that was not put.
+   */
+  public Map<Long, SequencedPut.Outcome> putDiskBlocksInOrder(String layer, Map<Long, LayerBlock> blocks, Map<Long, byte[]> baseHashes) {
+    Map<BlockRef, SequencedPut> batch = new HashMap<>();
+    blocks.forEach((i, b) -> batch.put(new BlockRef(layer, i, stripeBlocks),
+        new SequencedPut(b, baseHashes.get(i))));
+    Map<Long, SequencedPut.Outcome> refused = new TreeMap<>();
+    diskLayers.invokeAll(batch).forEach((ref, result) -> {
+      SequencedPut.Outcome outcome = SequencedPut.Outcome.of(result.get());
+      if (outcome != SequencedPut.Outcome.PUT) refused.put(ref.index(), outcome);
+    });
+    return refused;
   }
 
   private static String imageOf(BlockRef ref) {

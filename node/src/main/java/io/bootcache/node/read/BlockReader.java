@@ -52,12 +52,12 @@ public final class BlockReader {
   private final Loader loader;
   private final Backend backend;
   private final NodeMetrics metrics;
-  private final Executor workers;
+  private final Executor resolvers;
   private final ConcurrentLinkedQueue<Read> queue = new ConcurrentLinkedQueue<>();
   private final AtomicInteger batches = new AtomicInteger();
 
   public BlockReader(Ignite ignite, HostTier host, ClusterBlocks cluster, BlockMaps maps, BlockStore store, Loader loader,
-      Backend backend, NodeMetrics metrics, Executor workers) {
+      Backend backend, NodeMetrics metrics, Executor resolvers) {
     this.ignite = ignite;
     this.host = host;
     this.cluster = cluster;
@@ -66,7 +66,7 @@ public final class BlockReader {
     this.loader = loader;
     this.backend = backend;
     this.metrics = metrics;
-    this.workers = workers;
+    this.resolvers = resolvers;
   }
 
   /** One request while its batch resolves it: its blocks, null until found. */
@@ -128,7 +128,7 @@ public final class BlockReader {
   private void startBatch() {
     for (int n = batches.get(); n < MAX_BATCHES && !queue.isEmpty(); n = batches.get()) {
       if (batches.compareAndSet(n, n + 1)) {
-        workers.execute(this::resolveBatches);
+        resolvers.execute(this::resolveBatches);
         return;
       }
     }
@@ -348,7 +348,7 @@ public final class BlockReader {
               return;
             }
             // the owner left or failed: load here, still once per block on this node
-            workers.execute(() -> loader.load(load.imageId(), indexes, admit).whenComplete((b, e) -> {
+            resolvers.execute(() -> loader.load(load.imageId(), indexes, admit).whenComplete((b, e) -> {
               if (e != null) out.completeExceptionally(e); else out.complete(b);
             }));
           }

@@ -174,7 +174,7 @@ public final class RecordStream {
           + ", which is read-only: writes need a disk session");
     }
     Disk disk = deps.catalog().disk(session.getDiskId());
-    deps.writes().apply(disk, image, w.getOffset(), w.getData().toByteArray());
+    deps.writes().apply(disk, image, w.getOffset(), w.getData().toByteArray(), w.getSeq());
     writes++;
     writeBytes += w.getData().size();
   }

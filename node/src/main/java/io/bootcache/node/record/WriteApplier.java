@@ -6,6 +6,7 @@ import io.bootcache.node.catalog.Catalog;
 import io.bootcache.node.cluster.BlockHash;
 import io.bootcache.node.cluster.LayerBlock;
 import io.bootcache.node.cluster.Regions;
+import io.bootcache.node.cluster.SequencedPut;
 import io.bootcache.node.read.BlockMaps;
 import io.bootcache.node.read.BlockReader;
 import io.bootcache.node.read.BlockStore;
@@ -17,6 +18,10 @@ import io.bootcache.v1.DiskState;
 import io.bootcache.v1.Image;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantLock;
 import org.apache.ignite.DataRegionMetrics;
 import org.apache.ignite.Ignite;
 
@@ -29,6 +34,9 @@ public final class WriteApplier {
   static final double META_FULL = 0.85;
   /** Blocks put into the cluster at once (a megabyte of 4 KiB blocks). */
   static final int PUT_BLOCKS = 256;
+  /** Merges of a partly covered block tried while concurrent writes keep changing it. */
+  static final int MERGE_ATTEMPTS = 8;
+  private static final int MERGE_STRIPES = 64;
 
   private final Ignite ignite;
   private final Catalog catalog;
@@ -37,6 +45,9 @@ public final class WriteApplier {
   private final BlockReader reader;
   private final NodeMetrics metrics;
   private final long metaRegionBytes;
+  private final Lock[] merges = new Lock[MERGE_STRIPES];
+  /** Sequence numbers of the writes this node takes itself (its NBD): microseconds since the epoch, rising. */
+  private final AtomicLong sequence = new AtomicLong(System.currentTimeMillis() * 1000);
 
   public WriteApplier(Ignite ignite, Catalog catalog, BlockMaps maps, BlockStore store, BlockReader reader,
       NodeMetrics metrics, long metaRegionBytes) {
@@ -47,9 +58,22 @@ public final class WriteApplier {
     this.reader = reader;
     this.metrics = metrics;
     this.metaRegionBytes = metaRegionBytes;
+    for (int i = 0; i < MERGE_STRIPES; i++) merges[i] = new ReentrantLock();
   }
 
-  public void apply(Disk disk, Image image, long offset, byte[] data) {
+  /** The next sequence number for a write this node acknowledges itself. */
+  public long nextSeq() {
+    return sequence.incrementAndGet();
+  }
+
+  /**
+   * Applies one write of the disk, whose sequence number is {@code seq} (0: unsequenced). A block the
+   * write covers in part is merged into the block as the disk holds it, and merged again if another
+   * write changed the block meanwhile. A write that reaches a block after a later write did cannot
+   * go under it: the disk goes stale instead, so its reads come from its own file (a full clone) or
+   * are refused (a linked clone) until resynced.
+   */
+  public void apply(Disk disk, Image image, long offset, byte[] data, long seq) {
     if (data.length == 0) throw ApiError.invalid("write to disk " + disk.getId() + " at " + offset + " carries no data");
     if (offset < 0 || offset + data.length > disk.getSize() || offset + data.length < 0) {
       throw ApiError.outOfRange("write of " + data.length + " bytes at " + offset + " is past the end of disk "
@@ -60,53 +84,106 @@ public final class WriteApplier {
       catalog.markStale(disk.getId(), "the cluster's layer memory is full; writes are no longer recorded");
       throw ApiError.exhausted("the cluster's layer memory is full: disk " + disk.getId() + " is now stale");
     }
-    int bs = image.getBlockSize();
-    long first = offset / bs;
-    long last = (offset + data.length - 1) / bs;
-    Map<Long, byte[]> blocks = baseBlocks(disk, image, offset, data.length, first, last);
-    Map<BlockHash, byte[]> bytes = new HashMap<>();
-    Map<Long, LayerBlock> layer = new HashMap<>();
-    String layerId = Catalog.diskLayer(disk);
-    for (long b = first; b <= last; b++) {
-      long blockStart = b * bs;
-      byte[] block = blocks.get(b);
-      if (block == null) block = new byte[(int) Math.min(bs, disk.getSize() - blockStart)];
-      int from = (int) Math.max(0, offset - blockStart);
-      int srcFrom = (int) Math.max(0, blockStart - offset);
-      int n = (int) Math.min(block.length - from, data.length - srcFrom);
-      System.arraycopy(data, srcFrom, block, from, n);
-      BlockHash hash = BlockHash.of(block);
-      bytes.put(hash, block);
-      // a linked clone's written bytes exist nowhere else the cluster can read: keep them in the layer
-      layer.put(b, new LayerBlock(hash.toBytes(), disk.getMode() == CloneMode.LINKED ? block : null));
+    Write write = new Write(disk, image, offset, data, seq);
+    long first = offset / image.getBlockSize();
+    long last = (offset + data.length - 1) / image.getBlockSize();
+    // writes merging into the same block on this node take turns, so that they do not merge again and again
+    Lock firstMerge = merges[mergeStripe(disk, first)];
+    Lock lastMerge = merges[mergeStripe(disk, last)];
+    Lock[] held = firstMerge == lastMerge ? new Lock[] {firstMerge}
+        : mergeStripe(disk, first) < mergeStripe(disk, last) ? new Lock[] {firstMerge, lastMerge} : new Lock[] {lastMerge, firstMerge};
+    for (Lock l : held) l.lock();
+    try {
       // a long write goes in as several puts: one put fills a region by at most its size between evictions
-      if (layer.size() == PUT_BLOCKS || b == last) {
-        store.putAll(bytes);
-        maps.putDiskBlocks(layerId, layer);
-        bytes.clear();
-        layer.clear();
+      for (long b = first; b <= last; b++) {
+        write.stage(b);
+        if (write.staged() == PUT_BLOCKS || b == last) {
+          if (!write.put()) return;
+        }
       }
+    } finally {
+      for (Lock l : held) l.unlock();
     }
     metrics.recordedWrites.inc();
   }
 
-  /** The current content of the first and last block where the write covers them only in part. */
-  private Map<Long, byte[]> baseBlocks(Disk disk, Image image, long offset, int length, long first, long last) {
-    int bs = image.getBlockSize();
-    Map<Long, byte[]> out = new HashMap<>();
-    for (long b : new long[] {first, last}) {
-      long blockStart = b * bs;
-      long blockEnd = Math.min(blockStart + bs, disk.getSize());
-      boolean covered = offset <= blockStart && offset + length >= blockEnd;
-      if (covered || out.containsKey(b)) continue;
-      ReadResult r = reader.readNow(new ReadRequest(image, disk, blockStart, blockEnd - blockStart, ReadRequest.Admission.NONE));
-      try {
-        out.put(b, r.blocks()[0].copy());
-      } finally {
-        r.release();
+  private static int mergeStripe(Disk disk, long block) {
+    return Math.floorMod(Objects.hash(disk.getId(), block), MERGE_STRIPES);
+  }
+
+  /** One write's blocks on their way into the disk's layer, a batch at a time. */
+  private final class Write {
+    private final Disk disk;
+    private final Image image;
+    private final String layerId;
+    private final long offset;
+    private final byte[] data;
+    private final long seq;
+    private final Map<BlockHash, byte[]> bytes = new HashMap<>();
+    private final Map<Long, LayerBlock> layer = new HashMap<>();
+    private final Map<Long, byte[]> baseHashes = new HashMap<>();
+
+    Write(Disk disk, Image image, long offset, byte[] data, long seq) {
+      this.disk = disk;
+      this.image = image;
+      this.layerId = Catalog.diskLayer(disk);
+      this.offset = offset;
+      this.data = data;
+      this.seq = seq;
+    }
+
+    int staged() {
+      return layer.size();
+    }
+
+    /** Builds block {@code b} as it reads after this write. */
+    void stage(long b) {
+      long blockStart = b * image.getBlockSize();
+      int length = (int) Math.min(image.getBlockSize(), disk.getSize() - blockStart);
+      boolean whole = offset <= blockStart && offset + data.length >= blockStart + length;
+      byte[] block;
+      if (whole) {
+        block = new byte[length];
+      } else {
+        ReadResult r = reader.readNow(new ReadRequest(image, disk, blockStart, length, ReadRequest.Admission.NONE));
+        try {
+          block = r.blocks()[0].copy();
+        } finally {
+          r.release();
+        }
+        baseHashes.put(b, BlockHash.of(block).toBytes());
+      }
+      int from = (int) Math.max(0, offset - blockStart);
+      int srcFrom = (int) Math.max(0, blockStart - offset);
+      System.arraycopy(data, srcFrom, block, from, Math.min(block.length - from, data.length - srcFrom));
+      BlockHash hash = BlockHash.of(block);
+      bytes.put(hash, block);
+      // a linked clone's written bytes exist nowhere else the cluster can read: keep them in the layer
+      layer.put(b, new LayerBlock(hash.toBytes(), disk.getMode() == CloneMode.LINKED ? block : null, seq));
+    }
+
+    /** Puts the staged blocks; false when the disk went stale instead. */
+    boolean put() {
+      for (int attempt = 1; ; attempt++) {
+        store.putAll(bytes);
+        Map<Long, SequencedPut.Outcome> refused = maps.putDiskBlocksInOrder(layerId, layer, baseHashes);
+        bytes.clear();
+        layer.clear();
+        baseHashes.clear();
+        if (refused.isEmpty()) return true;
+        if (refused.containsValue(SequencedPut.Outcome.OVERTAKEN)) {
+          catalog.markStale(disk.getId(), "write " + seq + " reached blocks " + refused.keySet()
+              + " after a later write: it cannot go under it");
+          return false;
+        }
+        if (attempt == MERGE_ATTEMPTS) {
+          catalog.markStale(disk.getId(), "write " + seq + " could not be merged into blocks " + refused.keySet()
+              + ": they kept changing under it");
+          return false;
+        }
+        for (long b : refused.keySet()) stage(b);
       }
     }
-    return out;
   }
 
   private boolean metaFull() {
