@@ -142,8 +142,9 @@ public final class Main implements Callable<Integer> {
       node.close();
       stopped.countDown();
     }, "bootcache-shutdown"));
-    System.out.printf("bootcache node %s up: gRPC %s, admin http://%s:%d/, discovery %s, %d node(s) in the cluster%s%n",
-        config.nodeName(), node.grpcAddress(), config.bindHost(), node.adminPort(), node.discoveryAddress(),
+    System.out.printf("bootcache node %s up: gRPC %s%s, admin %s://%s:%d/, discovery %s, %d node(s) in the cluster%s%n",
+        config.nodeName(), node.grpcAddress(), config.tls() == null ? "" : " (TLS)", config.tls() == null ? "http" : "https",
+        config.bindHost(), node.adminPort(), node.discoveryAddress(),
         node.ignite().cluster().forServers().nodes().size(), node.nbdUris().isEmpty() ? "" : ", NBD " + node.nbdUris());
     System.out.println("  " + config);
     stopped.await();
