@@ -15,7 +15,8 @@ import java.util.Set;
 /**
  * Who may do what, read from a grants file: one grant a line,
  * {@code PRINCIPAL = ROLE[: images=ID,ID disks=ID,ID]}. Without a scope the role covers every image
- * and disk; with one, only those listed ({@code *}: every one of that kind; a kind left out: none).
+ * and disk; with one, only those listed ({@code *}: every one of that kind; none after the {@code =},
+ * or a kind left out: none).
  * A principal's lines add up. Blank lines and lines starting with {@code #} are skipped.
  * <pre>
  * ops    = admin
@@ -105,9 +106,10 @@ public final class Grants {
     return new Grant(role, images, disks);
   }
 
-  /** "a,b,c", or "*" for every one. */
+  /** "a,b,c", "*" for every one, or "" for none (a grant of nothing still names a principal: /metrics). */
   private static Set<String> ids(String list) {
     if (list.equals("*")) return Grant.EVERY;
+    if (list.isEmpty()) return Set.of();
     Set<String> ids = new LinkedHashSet<>();
     for (String id : list.split(",")) {
       if (id.isBlank()) throw new IllegalArgumentException("an empty id in '" + list + "'");

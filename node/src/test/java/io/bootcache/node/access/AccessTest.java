@@ -18,6 +18,7 @@ class AccessTest {
       host-a = reader: disks=shared
       audit = reader: images=*
       Build Farm = host
+      prometheus = reader: images=
       """, "test"));
 
   private static Principal p(String name) {
@@ -47,6 +48,12 @@ class AccessTest {
     assertTrue(ACCESS.allows(p("audit"), Role.READER, IMAGE, "debian12"));
     assertFalse(ACCESS.allows(p("audit"), Role.READER, DISK, "vm7"), "disks= left out: none");
     assertFalse(ACCESS.allows(p("audit"), Role.HOST, IMAGE, "debian12"));
+  }
+
+  @Test
+  void aGrantOfNothingNamesAPrincipalThatReadsNothing() {
+    assertTrue(ACCESS.knows(p("prometheus")));
+    assertFalse(ACCESS.allows(p("prometheus"), Role.READER, IMAGE, "debian12"));
   }
 
   @Test
