@@ -2,6 +2,7 @@ package io.bootcache.cli;
 
 import io.bootcache.client.BootCacheClient;
 import io.bootcache.client.BootCacheException;
+import io.bootcache.tls.TlsFiles;
 import io.vertx.grpc.common.GrpcStatus;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -13,6 +14,7 @@ import picocli.CommandLine.Spec;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -50,6 +52,19 @@ public final class Main {
   @Option(names = "--deadline", paramLabel = "SECONDS", scope = ScopeType.INHERIT, defaultValue = "5",
       description = "How long to wait for a node, in seconds (default: ${DEFAULT-VALUE}).")
   double deadlineSeconds;
+
+  @Option(names = "--tls-cert", paramLabel = "FILE", scope = ScopeType.INHERIT, defaultValue = "${env:BOOTCACHE_TLS_CERT}",
+      description = "This client's certificate (PEM): gRPC over TLS, its subject CN the principal the nodes check "
+          + "(default: $BOOTCACHE_TLS_CERT). `nbd` also serves NBD over TLS with it.")
+  Path tlsCert;
+
+  @Option(names = "--tls-key", paramLabel = "FILE", scope = ScopeType.INHERIT, defaultValue = "${env:BOOTCACHE_TLS_KEY}",
+      description = "Its private key (PEM, unencrypted PKCS#8; default: $BOOTCACHE_TLS_KEY).")
+  Path tlsKey;
+
+  @Option(names = "--tls-ca", paramLabel = "FILE", scope = ScopeType.INHERIT, defaultValue = "${env:BOOTCACHE_TLS_CA}",
+      description = "The CA (PEM) that signed the nodes' certificates, and `nbd`'s clients' (default: $BOOTCACHE_TLS_CA).")
+  Path tlsCa;
 
   @Spec
   CommandSpec spec;
@@ -102,7 +117,18 @@ public final class Main {
     Duration d = Duration.ofMillis(Math.max(1, (long) (deadlineSeconds * 1000)));
     BootCacheClient.Builder b = BootCacheClient.builder().deadline(d).adminDeadline(d).retries(1);
     try {
+      TlsFiles tls = tlsFiles();
+      if (tls != null) b.tls(tls);
       return b.nodes(nodeAddresses());
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    }
+  }
+
+  /** --tls-cert, --tls-key and --tls-ca (or $BOOTCACHE_TLS_*), loaded; null when none is given. */
+  public TlsFiles tlsFiles() {
+    try {
+      return TlsFiles.fromOptions(tlsCert, tlsKey, tlsCa);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }

@@ -6,6 +6,7 @@ import io.bootcache.client.nbd.ExportListCache;
 import io.bootcache.client.nbd.FullCloneExport;
 import io.bootcache.nbd.NbdExport;
 import io.bootcache.nbd.NbdServer;
+import io.bootcache.tls.TlsFiles;
 import io.bootcache.v1.CloneMode;
 import io.bootcache.v1.Disk;
 import io.bootcache.v1.Image;
@@ -120,6 +121,9 @@ public final class NbdCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(),
           "--idle-timeout, --read-deadline and --max-cluster-reads must be positive, --refresh not negative");
     }
+    // with TLS, the same certificate serves NBD (clients must STARTTLS and show one of the CA) and reads the cluster
+    TlsFiles tls = ((Main) spec.root().userObject()).tlsFiles();
+    if (tls != null) serverBuilder.tls(tls.context());
     BootCacheClient client = connect();
     ClusterCatalog catalog = null;
     try {

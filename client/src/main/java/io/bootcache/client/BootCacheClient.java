@@ -1,6 +1,7 @@
 package io.bootcache.client;
 
 import com.google.protobuf.ByteString;
+import io.bootcache.tls.TlsFiles;
 import io.bootcache.v1.BootCacheGrpcClient;
 import io.bootcache.v1.BootProfile;
 import io.bootcache.v1.BootSession;
@@ -29,6 +30,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.Http2Settings;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.net.KeyCertOptions;
+import io.vertx.core.net.TrustOptions;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.grpc.client.GrpcClient;
 import io.vertx.grpc.client.GrpcClientOptions;
@@ -92,6 +95,7 @@ public final class BootCacheClient implements AutoCloseable {
   /** True when the backend is the default one, reading the files the cluster told of. */
   private final boolean filesBackend;
   private final ExecutorService backendIo;
+  private final TlsFiles tls; // null: plain gRPC
   private final Catalog catalog;
   private final Counters counters = new Counters();
   private final Map<String, String> staleDisks = new ConcurrentHashMap<>();
@@ -111,6 +115,7 @@ public final class BootCacheClient implements AutoCloseable {
     this.retries = b.retries;
     this.chunkBytes = b.chunkBytes;
     this.maxReadBytes = b.maxReadBytes;
+    this.tls = b.tls;
     this.ownsVertx = b.vertx == null;
     this.vertx = ownsVertx ? Vertx.vertx(new VertxOptions().setEventLoopPoolSize(b.streamsPerNode)) : b.vertx;
     this.grpcClients = new ArrayList<>();
@@ -138,6 +143,12 @@ public final class BootCacheClient implements AutoCloseable {
         .setTcpNoDelay(true)
         .setHttp2ConnectionWindowSize(16 * 1024 * 1024)
         .setInitialSettings(new Http2Settings().setInitialWindowSize(4 * 1024 * 1024));
+    if (tls != null) {
+      // the node's certificate must name the address dialled (a SAN): the host name is verified
+      http.setSsl(true).setUseAlpn(true)
+          .setKeyCertOptions(KeyCertOptions.wrap(tls.keyManagers()))
+          .setTrustOptions(TrustOptions.wrap(tls.trustManagers()));
+    }
     GrpcClientOptions grpc = new GrpcClientOptions().setScheduleDeadlineAutomatically(true).setMaxMessageSize(64L * 1024 * 1024);
     return GrpcClient.client(vertx, grpc, http);
   }
@@ -598,6 +609,7 @@ public final class BootCacheClient implements AutoCloseable {
     private int backendThreads = 8;
     private BackendReader backend;
     private Vertx vertx;
+    private TlsFiles tls;
     private final Map<String, Path> locations = new LinkedHashMap<>();
 
     private Builder() {}
@@ -682,6 +694,19 @@ public final class BootCacheClient implements AutoCloseable {
     /** Where an image's or disk's bytes are, for the default fallback, overriding what the cluster says. */
     public Builder location(String id, Path file) {
       locations.put(Objects.requireNonNull(id), Objects.requireNonNull(file));
+      return this;
+    }
+
+    /**
+     * gRPC over TLS: this client's certificate and key (PEM; its subject CN is the principal the nodes
+     * check against their grants) and the CA that signed the nodes' certificates. Read and checked now.
+     */
+    public Builder tls(Path cert, Path key, Path ca) {
+      return tls(TlsFiles.load(cert, key, ca));
+    }
+
+    public Builder tls(TlsFiles files) {
+      tls = Objects.requireNonNull(files, "tls");
       return this;
     }
 

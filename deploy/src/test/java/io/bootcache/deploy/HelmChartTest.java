@@ -97,6 +97,7 @@ class HelmChartTest {
     assertEquals(service.getMetadata().getName(), env(node, "BOOTCACHE_K8S_SERVICE"));
     assertEquals("fieldRef:metadata.namespace", env(node, "BOOTCACHE_K8S_NAMESPACE"));
     assertEquals("fieldRef:status.podIP", env(node, "BOOTCACHE_BIND"));
+    assertEquals("true", env(node, "BOOTCACHE_INSECURE"), "a pod IP is not loopback: without TLS the node must be told");
     assertEquals("None", service.getSpec().getClusterIP());
     assertTrue(service.getSpec().getPublishNotReadyAddresses());
     Map<String, String> podLabels = ds.getSpec().getTemplate().getMetadata().getLabels();

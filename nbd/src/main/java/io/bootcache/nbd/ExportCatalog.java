@@ -3,7 +3,10 @@ package io.bootcache.nbd;
 import java.util.List;
 import java.util.Optional;
 
-/** The exports an NBD server offers. Asked off the network threads: a look-up may block briefly. */
+/**
+ * The exports an NBD server offers (to one client, when the server asks for a catalog per client).
+ * Asked off the network threads: a look-up may block briefly.
+ */
 public interface ExportCatalog {
 
   /** All exports, for NBD_OPT_LIST. */

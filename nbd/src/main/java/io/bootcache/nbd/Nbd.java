@@ -32,6 +32,7 @@ public final class Nbd {
   public static final int REP_INFO = 3;
   public static final int REP_ERR_UNSUP = 0x80000000 | 1;
   public static final int REP_ERR_INVALID = 0x80000000 | 3;
+  public static final int REP_ERR_TLS_REQD = 0x80000000 | 5;
   public static final int REP_ERR_UNKNOWN = 0x80000000 | 6;
   public static final int REP_ERR_TOO_BIG = 0x80000000 | 9;
 

@@ -6,15 +6,20 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLSession;
 
 /**
  * One NBD client connection, on its network thread: the bytes it sent and has not been answered
@@ -25,11 +30,14 @@ import java.util.logging.Logger;
 final class NbdConnection extends ChannelInboundHandlerAdapter {
   private static final Logger LOG = Logger.getLogger(NbdConnection.class.getName());
 
-  private final ExportCatalog catalog;
+  private final Function<SSLSession, ExportCatalog> catalogs;
+  private final SSLContext tls; // null: this connection does not speak TLS
   private final NbdServer.Settings settings;
   private final Executor blocking;
   private ChannelHandlerContext ctx;
   private String peer;
+  private SslHandler ssl; // set by NBD_OPT_STARTTLS
+  private ExportCatalog catalog; // what this client may see: known once it first asks
   /** Bytes read and not yet parsed. */
   private ByteBuf in;
   private Negotiation negotiation;
@@ -41,15 +49,26 @@ final class NbdConnection extends ChannelInboundHandlerAdapter {
   private boolean reading;
   private boolean closed;
 
-  NbdConnection(ExportCatalog catalog, NbdServer.Settings settings, Executor blocking) {
-    this.catalog = catalog;
+  NbdConnection(Function<SSLSession, ExportCatalog> catalogs, SSLContext tls, NbdServer.Settings settings,
+      Executor blocking) {
+    this.catalogs = catalogs;
+    this.tls = tls;
     this.settings = settings;
     this.blocking = blocking;
   }
 
   ChannelHandlerContext ctx() { return ctx; }
   NbdServer.Settings settings() { return settings; }
-  ExportCatalog catalog() { return catalog; }
+  /** The exports this client may see: asked for once, after TLS if the connection speaks it. */
+  ExportCatalog catalog() {
+    if (catalog == null) catalog = catalogs.apply(ssl == null ? null : ssl.engine().getSession());
+    return catalog;
+  }
+
+  /** This connection must be upgraded to TLS before anything else is answered. */
+  boolean tlsRequired() { return tls != null && ssl == null; }
+  /** NBD_OPT_STARTTLS can be answered here (TCP, and the server has TLS material). */
+  boolean offersTls() { return tls != null; }
   String peer() { return peer; }
   boolean isClosed() { return closed; }
 
@@ -128,6 +147,30 @@ final class NbdConnection extends ChannelInboundHandlerAdapter {
       if (error == null) then.accept(value); else failed.accept(error.getCause() != null ? error.getCause() : error);
       process();
     }));
+  }
+
+  /**
+   * After NBD_OPT_STARTTLS was acknowledged: the TLS handshake, server side, a client certificate
+   * required; the negotiation goes on inside it. The client sends nothing else before its handshake.
+   */
+  void startTls() {
+    if (in != null && in.isReadable()) {
+      LOG.info("connection from " + peer + " dropped: it sent more after NBD_OPT_STARTTLS before the TLS handshake");
+      releaseInput(); // not to be read as options in the clear
+      close();
+      return;
+    }
+    SSLEngine engine = tls.createSSLEngine();
+    engine.setUseClientMode(false);
+    engine.setNeedClientAuth(true);
+    ssl = new SslHandler(engine);
+    ssl.handshakeFuture().addListener(f -> {
+      if (!f.isSuccess()) {
+        LOG.info("connection from " + peer + " dropped: TLS handshake failed: " + f.cause().getMessage());
+        close();
+      }
+    });
+    ctx.pipeline().addFirst("tls", ssl); // the acknowledgement went out in the clear before it
   }
 
   /** Negotiation chose an export and opened it: requests from here on. */

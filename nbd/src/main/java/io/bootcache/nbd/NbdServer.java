@@ -30,7 +30,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.function.Supplier;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSession;
 
 /**
  * An NBD server (fixed newstyle negotiation, simple and structured replies) serving the exports of
@@ -39,6 +42,8 @@ import java.util.function.Supplier;
  * handed to the export without waiting, and answered as they complete, out of order; an answer the
  * export has at hand is written right away. Memory is bounded per connection: past
  * {@code maxInFlightBytes} of requests being served, the server stops reading that connection.
+ * With TLS, a TCP client must upgrade with NBD_OPT_STARTTLS and show a certificate the context
+ * trusts before any other option is answered; Unix sockets stay plain, guarded by file permissions.
  *
  * <pre>
  * NbdServer server = NbdServer.builder().catalog(catalog).listen("127.0.0.1", 10809).start();
@@ -48,7 +53,8 @@ public final class NbdServer implements AutoCloseable {
   /** Settings shared by all connections. */
   record Settings(int maxRequestBytes, long maxInFlightBytes, Duration handshakeTimeout, Duration drainTimeout) {}
 
-  private final ExportCatalog catalog;
+  private final Function<SSLSession, ExportCatalog> catalogs;
+  private final SSLContext tls; // null: no TLS
   private final Settings settings;
   private final int maxConnections;
   private final EventLoopGroup group;
@@ -59,7 +65,8 @@ public final class NbdServer implements AutoCloseable {
   private final Path socketPath;
 
   private NbdServer(Builder b) {
-    this.catalog = Objects.requireNonNull(b.catalog, "catalog");
+    this.catalogs = Objects.requireNonNull(b.catalogs, "catalog");
+    this.tls = b.tls;
     this.settings = new Settings(b.maxRequestBytes, b.maxInFlightBytes, b.handshakeTimeout, b.drainTimeout);
     this.maxConnections = b.maxConnections;
     this.socketPath = b.socketPath;
@@ -85,12 +92,12 @@ public final class NbdServer implements AutoCloseable {
     return socketPath;
   }
 
-  /** The URI of an export of this server: on its Unix socket if it has one, else on its TCP address. */
+  /** The URI of an export of this server: on its Unix socket if it has one, else on its TCP address (nbds:// with TLS). */
   public String uri(String export) {
     if (socketPath != null) return "nbd+unix:///" + export + "?socket=" + socketPath;
     for (Channel c : listeners) {
       if (c.localAddress() instanceof InetSocketAddress a) {
-        return "nbd://" + a.getAddress().getHostAddress() + ":" + a.getPort() + "/" + export;
+        return (tls == null ? "nbd://" : "nbds://") + a.getAddress().getHostAddress() + ":" + a.getPort() + "/" + export;
       }
     }
     return "nbd+unix:///" + export + "?socket=" + listeners.get(0).localAddress();
@@ -101,7 +108,9 @@ public final class NbdServer implements AutoCloseable {
     return connections.size();
   }
 
-  private void bind(Supplier<? extends ServerChannel> channel, SocketAddress address) {
+  /** Accepts connections on a listening channel; TLS on TCP only. */
+  private void bind(Supplier<? extends ServerChannel> channel, SocketAddress address, boolean unix) {
+    SSLContext connectionTls = unix ? null : tls;
     ServerBootstrap b = new ServerBootstrap()
         .group(group)
         .channelFactory(channel::get)
@@ -115,7 +124,7 @@ public final class NbdServer implements AutoCloseable {
             }
             connections.add(ch);
             ch.closeFuture().addListener(f -> connections.remove(ch));
-            ch.pipeline().addLast(new NbdConnection(catalog, settings, blocking));
+            ch.pipeline().addLast(new NbdConnection(catalogs, connectionTls, settings, blocking));
           }
         });
     if (address != null) {
@@ -143,7 +152,8 @@ public final class NbdServer implements AutoCloseable {
   }
 
   public static final class Builder {
-    private ExportCatalog catalog;
+    private Function<SSLSession, ExportCatalog> catalogs;
+    private SSLContext tls;
     private String host;
     private int port = -1;
     private Path socketPath;
@@ -157,8 +167,28 @@ public final class NbdServer implements AutoCloseable {
 
     private Builder() {}
 
+    /** The same exports for every client. */
     public Builder catalog(ExportCatalog catalog) {
-      this.catalog = Objects.requireNonNull(catalog);
+      Objects.requireNonNull(catalog);
+      this.catalogs = session -> catalog;
+      return this;
+    }
+
+    /**
+     * The exports each client may see, from its TLS session (its certificate), or from null on a
+     * connection without TLS; asked once per connection, when it first needs them.
+     */
+    public Builder catalogPerClient(Function<SSLSession, ExportCatalog> catalogs) {
+      this.catalogs = Objects.requireNonNull(catalogs);
+      return this;
+    }
+
+    /**
+     * TLS on TCP: every client must NBD_OPT_STARTTLS first (other options get NBD_REP_ERR_TLS_REQD) and
+     * show a client certificate that {@code context} trusts. Unix sockets stay plain.
+     */
+    public Builder tls(SSLContext context) {
+      this.tls = Objects.requireNonNull(context);
       return this;
     }
 
@@ -237,14 +267,15 @@ public final class NbdServer implements AutoCloseable {
       }
       NbdServer server = new NbdServer(this);
       try {
-        if (port >= 0) server.bind(NioServerSocketChannel::new, new InetSocketAddress(host, port));
+        if (port >= 0) server.bind(NioServerSocketChannel::new, new InetSocketAddress(host, port), false);
         if (socketPath != null) {
           replaceStaleSocket(socketPath);
-          server.bind(NioServerDomainSocketChannel::new, UnixDomainSocketAddress.of(socketPath));
+          server.bind(NioServerDomainSocketChannel::new, UnixDomainSocketAddress.of(socketPath), true);
         }
         if (inherited != null) {
           boolean unix = inherited.getLocalAddress() instanceof UnixDomainSocketAddress;
-          server.bind(unix ? () -> new NioServerDomainSocketChannel(inherited) : () -> new NioServerSocketChannel(inherited), null);
+          server.bind(unix ? () -> new NioServerDomainSocketChannel(inherited) : () -> new NioServerSocketChannel(inherited),
+              null, unix);
         }
         return server;
       } catch (IOException | RuntimeException e) {

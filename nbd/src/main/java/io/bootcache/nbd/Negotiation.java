@@ -84,6 +84,12 @@ final class Negotiation {
   }
 
   private void answer(byte[] data) {
+    if (conn.tlsRequired() && option != Nbd.OPT_STARTTLS && option != Nbd.OPT_ABORT) {
+      // NBD_OPT_EXPORT_NAME cannot carry an error: the specification says hang up
+      if (option == Nbd.OPT_EXPORT_NAME) violation("NBD_OPT_EXPORT_NAME before TLS, which this server requires");
+      else reply(Nbd.REP_ERR_TLS_REQD, "this server requires TLS: NBD_OPT_STARTTLS first");
+      return;
+    }
     switch (option) {
       case Nbd.OPT_EXPORT_NAME -> {
         String name = new String(data, StandardCharsets.UTF_8);
@@ -105,6 +111,7 @@ final class Negotiation {
         conn.offload(() -> conn.catalog().list(), this::list, this::failed);
       }
       case Nbd.OPT_INFO, Nbd.OPT_GO -> info(data);
+      case Nbd.OPT_STARTTLS -> startTls(data);
       case Nbd.OPT_STRUCTURED_REPLY -> {
         if (data.length != 0) {
           reply(Nbd.REP_ERR_INVALID, "NBD_OPT_STRUCTURED_REPLY takes no data");
@@ -114,6 +121,19 @@ final class Negotiation {
         }
       }
       default -> reply(Nbd.REP_ERR_UNSUP, "option " + option + " is not supported");
+    }
+  }
+
+  private void startTls(byte[] data) {
+    if (data.length != 0) {
+      reply(Nbd.REP_ERR_INVALID, "NBD_OPT_STARTTLS takes no data");
+    } else if (!conn.offersTls()) {
+      reply(Nbd.REP_ERR_UNSUP, "TLS is not offered on this connection");
+    } else if (!conn.tlsRequired()) {
+      reply(Nbd.REP_ERR_INVALID, "TLS is on already");
+    } else {
+      reply(Nbd.REP_ACK, null);
+      conn.startTls();
     }
   }
 

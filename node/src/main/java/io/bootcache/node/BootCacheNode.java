@@ -2,6 +2,8 @@ package io.bootcache.node;
 
 import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.SharedMetricRegistries;
+import io.bootcache.node.access.Access;
+import io.bootcache.node.access.Principal;
 import io.bootcache.node.admin.AdminServer;
 import io.bootcache.node.backend.Backend;
 import io.bootcache.node.backend.RateLimiter;
@@ -11,6 +13,7 @@ import io.bootcache.node.catalog.MetadataMirror;
 import io.bootcache.node.cluster.IgniteStarter;
 import io.bootcache.nbd.NbdServer;
 import io.bootcache.node.grpc.GrpcApi;
+import io.bootcache.node.nbd.GrantedExports;
 import io.bootcache.node.nbd.NodeExports;
 import io.bootcache.node.read.BlockMaps;
 import io.bootcache.node.read.BlockReader;
@@ -25,6 +28,7 @@ import io.bootcache.node.record.WriteApplier;
 import io.bootcache.v1.BootCacheGrpcService;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.dropwizard.DropwizardMetricsOptions;
@@ -97,7 +101,8 @@ public final class BootCacheNode implements AutoCloseable {
       services.profiles().restore();
       mirror = MetadataMirror.start(ignite, services.files(), config.nodeName());
 
-      GrpcApi api = new GrpcApi(vertx, services);
+      Access access = new Access(config.grants());
+      GrpcApi api = new GrpcApi(vertx, services, access);
       GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions()
           // a fetch answer carries up to maxRequestBytes plus two blocks and the hashes; writes carry data
           .setMaxMessageSize(config.maxRequestBytes() + 2 * 1024 * 1024));
@@ -106,7 +111,8 @@ public final class BootCacheNode implements AutoCloseable {
       grpc.addService(HealthService.create(vertx)
           .register(BootCacheGrpcService.SERVICE_NAME, () -> io.vertx.core.Future.succeededFuture(started.cluster().active())));
       grpc.addService(ReflectionService.v1());
-      HttpServer http = vertx.createHttpServer(new HttpServerOptions()
+      // with TLS every gRPC client shows a certificate of the CA: its CN is the principal the API checks
+      HttpServer http = vertx.createHttpServer(HttpTls.secure(new HttpServerOptions(), config.tls(), ClientAuth.REQUIRED)
               .setHost(config.bindHost()).setPort(config.grpcPort())
               // many reads in flight per connection: windows big enough that flow control never throttles them
               .setHttp2ConnectionWindowSize(HTTP2_CONNECTION_WINDOW)
@@ -114,10 +120,10 @@ public final class BootCacheNode implements AutoCloseable {
                   .setInitialWindowSize(HTTP2_STREAM_WINDOW)))
           .requestHandler(grpc);
       http.listen().await(30, TimeUnit.SECONDS);
-      AdminServer admin = AdminServer.start(vertx, config, services, api);
+      AdminServer admin = AdminServer.start(vertx, config, services, api, access);
       if (config.nbdPort() >= 0 || config.nbdSocket() != null) {
         exports = new NodeExports(services, config.nbdIdleTimeout());
-        nbd = startNbd(config, exports);
+        nbd = startNbd(config, exports, access);
       }
       return new BootCacheNode(config, vertx, ignite, services, threads, http, admin, exports, nbd, mirror);
     } catch (Exception e) {
@@ -153,9 +159,14 @@ public final class BootCacheNode implements AutoCloseable {
         sessions, profiles, prefetcher, writes, threads.workers());
   }
 
-  /** This node's own NBD server: the cluster's exports, through the node's read path, on TCP and/or a Unix socket. */
-  private static NbdServer startNbd(NodeConfig config, NodeExports exports) {
-    NbdServer.Builder b = NbdServer.builder().catalog(exports);
+  /**
+   * This node's own NBD server: the cluster's exports, through the node's read path, on TCP and/or a
+   * Unix socket; each client sees what its principal is granted (the local one: everything).
+   */
+  private static NbdServer startNbd(NodeConfig config, NodeExports exports, Access access) {
+    NbdServer.Builder b = NbdServer.builder()
+        .catalogPerClient(session -> new GrantedExports(exports, access, Principal.of(session)));
+    if (config.tls() != null) b.tls(config.tls().context());
     if (config.nbdPort() >= 0) b.listen(config.nbdHost(), config.nbdPort());
     if (config.nbdSocket() != null) b.unixSocket(config.nbdSocket());
     return b.start();
@@ -175,11 +186,11 @@ public final class BootCacheNode implements AutoCloseable {
   public Ignite ignite() { return ignite; }
   /** The NBD server's TCP port, or -1 when it serves none. */
   public int nbdPort() { return nbd == null ? -1 : nbd.port(); }
-  /** Where the node serves NBD: "nbd://host:port" and/or "nbd+unix:///?socket=PATH"; empty when it does not. */
+  /** Where the node serves NBD: "nbd://host:port" ("nbds://" with TLS) and/or "nbd+unix:///?socket=PATH"; empty when it does not. */
   public List<String> nbdUris() {
     List<String> out = new ArrayList<>();
     if (nbd == null) return out;
-    if (nbd.port() >= 0) out.add("nbd://" + config.nbdHost() + ":" + nbd.port());
+    if (nbd.port() >= 0) out.add((config.tls() == null ? "nbd://" : "nbds://") + config.nbdHost() + ":" + nbd.port());
     if (nbd.socketPath() != null) out.add("nbd+unix:///?socket=" + nbd.socketPath());
     return out;
   }

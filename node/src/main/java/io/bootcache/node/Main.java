@@ -1,7 +1,9 @@
 package io.bootcache.node;
 
+import io.bootcache.tls.TlsFiles;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -97,6 +99,23 @@ public final class Main implements Callable<Integer> {
   @Option(names = "--nbd-idle-timeout", defaultValue = "30s",
       description = "An NBD connection's boot ends after this long without requests (default: ${DEFAULT-VALUE}).")
   String nbdIdleTimeout;
+  @Option(names = "--tls-cert", paramLabel = "FILE",
+      description = "This node's certificate (PEM, with any intermediates after it): gRPC, the admin endpoint, Ignite "
+          + "and NBD over TCP then speak TLS, and clients must show a certificate of --tls-ca.")
+  Path tlsCert;
+  @Option(names = "--tls-key", paramLabel = "FILE", description = "This node's private key (PEM, unencrypted PKCS#8).")
+  Path tlsKey;
+  @Option(names = "--tls-ca", paramLabel = "FILE",
+      description = "The CA (PEM) whose certificates this node accepts from clients and from other nodes.")
+  Path tlsCa;
+  @Option(names = "--grants", paramLabel = "FILE",
+      description = "With TLS: which principal (a client certificate's subject CN) may do what, "
+          + "one grant a line: PRINCIPAL = admin|host|reader[: images=ID,ID disks=ID,ID].")
+  Path grants;
+  @Option(names = "--insecure", defaultValue = "false",
+      description = "Serve without TLS on an address other hosts reach (--bind or --nbd not on loopback): "
+          + "only on a network you trust.")
+  boolean insecure;
 
   public static void main(String[] args) {
     System.exit(run(args));
@@ -105,6 +124,12 @@ public final class Main implements Callable<Integer> {
   static int run(String... args) {
     CommandLine cmd = new CommandLine(new Main());
     cmd.setDefaultValueProvider(new EnvironmentAndFile(configFileOf(args)));
+    // one line that says what is wrong, rather than the whole usage after it
+    cmd.setParameterExceptionHandler((ex, given) -> {
+      cmd.getErr().println("bootcache-node: " + ex.getMessage() + " (see --help)");
+      cmd.getErr().flush();
+      return 2;
+    });
     return cmd.execute(args);
   }
 
@@ -117,8 +142,9 @@ public final class Main implements Callable<Integer> {
       node.close();
       stopped.countDown();
     }, "bootcache-shutdown"));
-    System.out.printf("bootcache node %s up: gRPC %s, admin http://%s:%d/, discovery %s, %d node(s) in the cluster%s%n",
-        config.nodeName(), node.grpcAddress(), config.bindHost(), node.adminPort(), node.discoveryAddress(),
+    System.out.printf("bootcache node %s up: gRPC %s%s, admin %s://%s:%d/, discovery %s, %d node(s) in the cluster%s%n",
+        config.nodeName(), node.grpcAddress(), config.tls() == null ? "" : " (TLS)", config.tls() == null ? "http" : "https",
+        config.bindHost(), node.adminPort(), node.discoveryAddress(),
         node.ignite().cluster().forServers().nodes().size(), node.nbdUris().isEmpty() ? "" : ", NBD " + node.nbdUris());
     System.out.println("  " + config);
     stopped.await();
@@ -155,8 +181,16 @@ public final class Main implements Callable<Integer> {
     }
     if (nbdSocket != null) b.nbdSocket(nbdSocket);
     if (name != null) b.nodeName(name);
-    return b.build();
+    try {
+      TlsFiles tls = TlsFiles.fromOptions(tlsCert, tlsKey, tlsCa);
+      if (tls != null) b.tls(tls);
+      if (grants != null) b.grants(grants);
+      return b.insecure(insecure).build();
+    } catch (IllegalArgumentException | UncheckedIOException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    }
   }
+
 
   /** Parses static or kubernetes. */
   static NodeConfig.Discovery discovery(String s) {

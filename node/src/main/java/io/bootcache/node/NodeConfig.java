@@ -1,5 +1,9 @@
 package io.bootcache.node;
 
+import io.bootcache.node.access.Grants;
+import io.bootcache.tls.TlsFiles;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -49,6 +53,10 @@ public final class NodeConfig {
   private final int nbdPort;
   private final Path nbdSocket;
   private final Duration nbdIdleTimeout;
+  private final TlsFiles tls;
+  private final Path grantsFile;
+  private final Grants grants;
+  private final boolean insecure;
 
   private NodeConfig(Builder b) {
     this.nodeName = b.nodeName;
@@ -78,6 +86,10 @@ public final class NodeConfig {
     this.nbdPort = b.nbdPort;
     this.nbdSocket = b.nbdSocket;
     this.nbdIdleTimeout = b.nbdIdleTimeout;
+    this.tls = b.tls;
+    this.grantsFile = b.grantsFile;
+    this.grants = b.grants;
+    this.insecure = b.insecure;
   }
 
   public static Builder builder() {
@@ -114,6 +126,10 @@ public final class NodeConfig {
     b.nbdPort = nbdPort;
     b.nbdSocket = nbdSocket;
     b.nbdIdleTimeout = nbdIdleTimeout;
+    b.tls = tls;
+    b.grantsFile = grantsFile;
+    b.grants = grants;
+    b.insecure = insecure;
     return b;
   }
 
@@ -171,6 +187,15 @@ public final class NodeConfig {
   public Path nbdSocket() { return nbdSocket; }
   /** An NBD connection's boot ends after this long without requests. */
   public Duration nbdIdleTimeout() { return nbdIdleTimeout; }
+  /**
+   * The node's certificate, key and CA, or null: with them gRPC, the admin endpoint, Ignite and NBD
+   * over TCP speak TLS, and every client shows a certificate of the CA.
+   */
+  public TlsFiles tls() { return tls; }
+  /** Who may do what, for principals of client certificates; none without TLS. */
+  public Grants grants() { return grants; }
+  /** Serve in the clear on an address other hosts reach: said on purpose, for a network that is trusted. */
+  public boolean insecure() { return insecure; }
 
   @Override
   public String toString() {
@@ -182,7 +207,8 @@ public final class NodeConfig {
         + ", metaRegion=" + metaRegionBytes / MIB + "MiB, hostTier=" + hostTierBytes / MIB + "MiB, backups=" + backups + ", backendIops=" + backendIops
         + ", backendBytesPerSecond=" + backendBytesPerSecond + ", backendLatency=" + backendLatency + ", bootWindow=" + bootWindow
         + ", maxRequestBytes=" + maxRequestBytes + ", trustRecordedReads=" + trustRecordedReads
-        + ", nbd=" + (nbdPort >= 0 ? nbdHost + ":" + nbdPort : "-") + ", nbdSocket=" + nbdSocket + "}";
+        + ", nbd=" + (nbdPort >= 0 ? nbdHost + ":" + nbdPort : "-") + ", nbdSocket=" + nbdSocket
+        + ", tls=" + (tls == null ? (insecure ? "off (insecure)" : "off") : tls + ", grants=" + grantsFile) + "}";
   }
 
   public static final class Builder {
@@ -213,6 +239,10 @@ public final class NodeConfig {
     private int nbdPort = -1;
     private Path nbdSocket;
     private Duration nbdIdleTimeout = Duration.ofSeconds(30);
+    private TlsFiles tls;
+    private Path grantsFile;
+    private Grants grants = Grants.NONE;
+    private boolean insecure;
 
     private Builder() {}
 
@@ -261,8 +291,47 @@ public final class NodeConfig {
       return this;
     }
 
+    /** TLS on every TCP edge with this material, client certificates required (see {@link #tls()}). */
+    public Builder tls(TlsFiles v) { tls = Objects.requireNonNull(v, "tls"); return this; }
+    /** Reads the grants file now: a line it cannot read fails here, naming the line. */
+    public Builder grants(Path file) {
+      grants = Grants.read(Objects.requireNonNull(file, "grants file"));
+      grantsFile = file;
+      return this;
+    }
+    public Builder insecure(boolean v) { insecure = v; return this; }
+
+    /**
+     * Refuses a node that would serve other hosts without TLS (unless told it is insecure on purpose),
+     * TLS without grants, and grants without TLS.
+     */
     public NodeConfig build() {
+      if (grantsFile != null && tls == null) {
+        throw new IllegalArgumentException("a grants file (--grants) names the principals of client certificates: "
+            + "it needs TLS (--tls-cert, --tls-key, --tls-ca); without TLS only the local principal exists");
+      }
+      if (tls != null && grantsFile == null) {
+        throw new IllegalArgumentException("with TLS, a grants file (--grants FILE) says which principal may do what; "
+            + "see the README's Security section");
+      }
+      if (tls == null && !insecure) {
+        for (String host : nbdPort >= 0 ? List.of(bindHost, nbdHost) : List.of(bindHost)) {
+          if (!isLoopback(host)) {
+            throw new IllegalArgumentException(host + " is not a loopback address: other hosts would reach this node "
+                + "in the clear, and nobody's identity would be checked. Give it --tls-cert, --tls-key, --tls-ca and "
+                + "--grants (see the README's Security section), or --insecure to serve in the clear on a network you trust");
+          }
+        }
+      }
       return new NodeConfig(this);
+    }
+
+    private static boolean isLoopback(String host) {
+      try {
+        return InetAddress.getByName(host).isLoopbackAddress();
+      } catch (UnknownHostException e) {
+        return false;
+      }
     }
 
     private static String dnsLabel(String v, String name) {

@@ -1,5 +1,6 @@
 package io.bootcache.node;
 
+import io.bootcache.tls.TlsFiles;
 import io.bootcache.v1.BootCacheGrpcClient;
 import io.bootcache.v1.FetchRequest;
 import io.bootcache.v1.FetchResponse;
@@ -7,6 +8,10 @@ import io.bootcache.v1.GetStatsRequest;
 import io.bootcache.v1.Stats;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.net.KeyCertOptions;
+import io.vertx.core.net.TrustOptions;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.grpc.client.GrpcClient;
 import io.vertx.grpc.client.GrpcClientOptions;
@@ -20,7 +25,18 @@ import java.util.concurrent.TimeUnit;
 /** A plain gRPC client of the generated stubs over a real socket: what any gRPC tool would do. */
 final class GrpcTestClient implements AutoCloseable {
   final Vertx vertx = Vertx.vertx();
-  final GrpcClient grpc = GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(64L << 20));
+  final GrpcClient grpc;
+
+  GrpcTestClient() {
+    grpc = GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(64L << 20));
+  }
+
+  /** Over TLS, showing this certificate; the node's must name 127.0.0.1. */
+  GrpcTestClient(TlsFiles tls) {
+    HttpClientOptions http = new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2).setSsl(true).setUseAlpn(true)
+        .setKeyCertOptions(KeyCertOptions.wrap(tls.keyManagers())).setTrustOptions(TrustOptions.wrap(tls.trustManagers()));
+    grpc = GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(64L << 20), http);
+  }
 
   BootCacheGrpcClient to(String hostPort) {
     String[] hp = hostPort.split(":");

@@ -1,10 +1,13 @@
 package io.bootcache.node;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -84,6 +87,46 @@ class MainTest {
     assertNotEquals(0, cmd.execute("--grpc-port", "seventy"));
     assertTrue(err.toString().contains("seventy"), err.toString());
     assertNotEquals(0, cmd.execute("--no-such-flag"));
+  }
+
+  @Test
+  void theBareCommandIsALoopbackNodeInTheClear() {
+    NodeConfig bare = parse(null).config();
+    assertEquals("127.0.0.1", bare.bindHost());
+    assertEquals(null, bare.tls());
+  }
+
+  @Test
+  void aNonLoopbackAddressWithoutTlsRefusesToStartUnlessInsecure() {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PrintStream was = System.err;
+    int exit;
+    try {
+      System.setErr(new PrintStream(err, true));
+      exit = Main.run("--bind", "0.0.0.0", "--data-dir", dir.resolve("data").toString());
+    } finally {
+      System.setErr(was);
+    }
+    assertEquals(2, exit);
+    assertTrue(err.toString().contains("0.0.0.0 is not a loopback address"), err.toString());
+    assertTrue(err.toString().contains("--insecure"), err.toString());
+    assertFalse(Files.exists(dir.resolve("data")), "nothing was started");
+    var e = assertThrows(CommandLine.ParameterException.class,
+        () -> parse(null, "--nbd", "0.0.0.0:10809").config());
+    assertTrue(e.getMessage().contains("not a loopback address"), e.getMessage());
+    assertEquals("0.0.0.0", parse(null, "--bind", "0.0.0.0", "--insecure").config().bindHost());
+  }
+
+  @Test
+  void tlsFlagsGoTogetherAndWantGrants() throws Exception {
+    var e = assertThrows(CommandLine.ParameterException.class, () -> parse(null, "--tls-cert", "node.pem").config());
+    assertTrue(e.getMessage().contains("missing: --tls-key --tls-ca"), e.getMessage());
+    Path grants = Files.writeString(dir.resolve("grants"), "ops = admin\n");
+    e = assertThrows(CommandLine.ParameterException.class, () -> parse(null, "--grants", grants.toString()).config());
+    assertTrue(e.getMessage().contains("it needs TLS"), e.getMessage());
+    Files.writeString(grants, "ops = root\n");
+    e = assertThrows(CommandLine.ParameterException.class, () -> parse(null, "--grants", grants.toString()).config());
+    assertTrue(e.getMessage().contains("line 1: 'root' is not a role"), e.getMessage());
   }
 
   @Test

@@ -1,13 +1,20 @@
 package io.bootcache.node.admin;
 
+import io.bootcache.node.HttpTls;
 import io.bootcache.node.NodeConfig;
 import io.bootcache.node.NodeServices;
+import io.bootcache.node.access.Access;
+import io.bootcache.node.access.Principal;
+import io.bootcache.node.access.Role;
+import io.bootcache.node.catalog.TargetKind;
 import io.bootcache.node.grpc.GrpcApi;
 import io.bootcache.v1.BootProfile;
 import io.bootcache.v1.Image;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -16,7 +23,12 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
-/** The HTTP admin endpoint: /health, /metrics (Prometheus text), /images and /disks (JSON). */
+/**
+ * The HTTP admin endpoint: /health, /metrics (Prometheus text), /images and /disks (JSON). With TLS it
+ * speaks HTTPS and asks for a client certificate without requiring one: /health answers anyone (probes
+ * of orchestrators show no certificate); the rest wants a certificate whose principal holds a grant
+ * (a Prometheus scrape shows one), and /images and /disks list what that principal may read.
+ */
 public final class AdminServer {
   private final HttpServer server;
 
@@ -24,8 +36,17 @@ public final class AdminServer {
     this.server = server;
   }
 
-  public static AdminServer start(Vertx vertx, NodeConfig config, NodeServices node, GrpcApi api) throws Exception {
+  public static AdminServer start(Vertx vertx, NodeConfig config, NodeServices node, GrpcApi api, Access access)
+      throws Exception {
     Router router = Router.router(vertx);
+    router.route().handler(ctx -> {
+      if (ctx.request().path().equals("/health") || access.knows(callerOf(ctx))) {
+        ctx.next();
+      } else {
+        ctx.response().setStatusCode(403).putHeader("content-type", "text/plain")
+            .end("forbidden: show a client certificate whose principal holds a grant on this node\n");
+      }
+    });
     router.get("/health").handler(ctx -> reply(ctx, node, "application/json", () -> new JsonObject()
         .put("status", node.ignite().cluster().active() ? "UP" : "DOWN")
         .put("node", config.nodeName())
@@ -36,7 +57,9 @@ public final class AdminServer {
         () -> PrometheusText.of(node.metrics().registry(), api.stats())));
     router.get("/images").handler(ctx -> reply(ctx, node, "application/json", () -> {
       JsonArray out = new JsonArray();
+      Principal caller = callerOf(ctx);
       for (Image i : node.catalog().images()) {
+        if (!access.allows(caller, Role.READER, TargetKind.IMAGE, i.getId())) continue;
         BootProfile p = node.profiles().get(i.getId(), i.getBlockSize());
         out.add(new JsonObject().put("id", i.getId()).put("location", i.getLocation()).put("size", i.getSize())
             .put("blockSize", i.getBlockSize()).put("boots", p.getBoots())
@@ -47,14 +70,21 @@ public final class AdminServer {
     }));
     router.get("/disks").handler(ctx -> reply(ctx, node, "application/json", () -> {
       JsonArray out = new JsonArray();
-      node.catalog().disks().forEach(d -> out.add(new JsonObject().put("id", d.getId()).put("image", d.getImageId())
+      Principal caller = callerOf(ctx);
+      node.catalog().disks().stream().filter(d -> access.allows(caller, Role.READER, TargetKind.DISK, d.getId()))
+          .forEach(d -> out.add(new JsonObject().put("id", d.getId()).put("image", d.getImageId())
           .put("mode", d.getMode().name()).put("location", d.getLocation()).put("generation", d.getGeneration())
           .put("state", d.getState().name()).put("staleReason", d.getStaleReason())));
       return out.encodePrettily();
     }));
-    HttpServer server = vertx.createHttpServer().requestHandler(router);
+    HttpServer server = vertx.createHttpServer(HttpTls.secure(new HttpServerOptions(), config.tls(), ClientAuth.REQUEST))
+        .requestHandler(router);
     server.listen(config.adminPort(), config.bindHost()).await(30, TimeUnit.SECONDS);
     return new AdminServer(server);
+  }
+
+  private static Principal callerOf(RoutingContext ctx) {
+    return Principal.of(ctx.request().connection().sslSession());
   }
 
   /** Builds the body on a worker (it asks the cluster), then answers. */

@@ -39,6 +39,7 @@ public final class IgniteStarter {
 
     Path work = config.dataDir().resolve("ignite").toAbsolutePath();
     return new IgniteConfiguration()
+        .setSslContextFactory(config.tls() == null ? null : new IgniteTls(config.tls()))
         .setIgniteInstanceName(config.nodeName())
         .setConsistentId(config.nodeName())
         .setLocalHost(config.bindHost())

@@ -4,6 +4,10 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
 import io.bootcache.node.ApiError;
 import io.bootcache.node.NodeServices;
+import io.bootcache.node.access.Access;
+import io.bootcache.node.access.Principal;
+import io.bootcache.node.access.Role;
+import io.bootcache.node.catalog.TargetKind;
 import io.bootcache.node.cluster.BlockHash;
 import io.bootcache.node.read.Block;
 import io.bootcache.node.read.ReadRequest;
@@ -16,21 +20,26 @@ import io.bootcache.v1.Image;
 /** Checks a FetchRequest against what exists, and turns a read's blocks into a FetchResponse. */
 final class FetchRequests {
   private final NodeServices node;
+  private final Access access;
 
-  FetchRequests(NodeServices node) {
+  FetchRequests(NodeServices node, Access access) {
     this.node = node;
+    this.access = access;
   }
 
-  ReadRequest validate(FetchRequest r) {
+  /** The read the caller asked for: a target it may read, a range inside it. */
+  ReadRequest validate(Principal caller, FetchRequest r) {
     Image image;
     Disk disk = null;
     String what;
     switch (r.getTargetCase()) {
       case IMAGE_ID -> {
+        access.require(caller, Role.READER, TargetKind.IMAGE, r.getImageId());
         image = node.catalog().image(r.getImageId());
         what = "image " + image.getId();
       }
       case DISK_ID -> {
+        access.require(caller, Role.READER, TargetKind.DISK, r.getDiskId());
         disk = node.catalog().disk(r.getDiskId());
         image = node.catalog().image(disk.getImageId());
         what = "disk " + disk.getId();
@@ -60,8 +69,9 @@ final class FetchRequests {
    * The request checked from what this node knows already, or null where that is not enough
    * (a disk, an image or session it has not seen): then {@link #validate} on a worker decides.
    */
-  ReadRequest validateLocally(FetchRequest r) {
+  ReadRequest validateLocally(Principal caller, FetchRequest r) {
     if (r.getTargetCase() != FetchRequest.TargetCase.IMAGE_ID) return null;
+    if (!access.allows(caller, Role.READER, TargetKind.IMAGE, r.getImageId())) return null;
     Image image = node.catalog().knownImage(r.getImageId());
     Boolean admit = node.sessions().admitsIfKnown(r.getSessionId());
     if (image == null || admit == null) return null;

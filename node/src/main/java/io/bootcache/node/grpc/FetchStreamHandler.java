@@ -1,6 +1,7 @@
 package io.bootcache.node.grpc;
 
 import io.bootcache.node.NodeServices;
+import io.bootcache.node.access.Principal;
 import io.bootcache.node.read.ReadRequest;
 import io.bootcache.node.read.ReadResult;
 import io.bootcache.v1.FetchRequest;
@@ -30,6 +31,7 @@ final class FetchStreamHandler {
 
   private final NodeServices node;
   private final FetchRequests requests;
+  private final Principal caller;
   private final Context context;
   private final GrpcServerRequest<FetchRequest, FetchResponse> in;
   private final GrpcServerResponse<FetchRequest, FetchResponse> out;
@@ -42,10 +44,11 @@ final class FetchStreamHandler {
   private boolean paused;
   private boolean closed;
 
-  FetchStreamHandler(NodeServices node, Context context, GrpcServerRequest<FetchRequest, FetchResponse> in,
-      GrpcServerResponse<FetchRequest, FetchResponse> out) {
+  FetchStreamHandler(NodeServices node, FetchRequests requests, Principal caller, Context context,
+      GrpcServerRequest<FetchRequest, FetchResponse> in, GrpcServerResponse<FetchRequest, FetchResponse> out) {
     this.node = node;
-    this.requests = new FetchRequests(node);
+    this.requests = requests;
+    this.caller = caller;
     this.context = context;
     this.in = in;
     this.out = out;
@@ -69,7 +72,7 @@ final class FetchStreamHandler {
     long started = System.nanoTime();
     inFlight++;
     inFlightBytes += Math.max(0, r.getLength());
-    ReadRequest req = requests.validateLocally(r);
+    ReadRequest req = requests.validateLocally(caller, r);
     ReadResult local = req == null ? null : node.reader().readLocal(req);
     if (local != null) {
       // written here, while Vert.x handles the inbound read: it flushes once when the read burst ends
@@ -78,7 +81,7 @@ final class FetchStreamHandler {
       return;
     }
     CompletableFuture<ReadRequest> checked = req != null ? CompletableFuture.completedFuture(req)
-        : CompletableFuture.supplyAsync(() -> requests.validate(r), node.workers());
+        : CompletableFuture.supplyAsync(() -> requests.validate(caller, r), node.workers());
     checked.thenCompose(valid -> node.reader().read(valid).thenApply(res ->
             new Answer(r.getLength(), FetchRequests.response(r.getId(), res, valid.image().getBlockSize()), res)))
         .whenComplete((answer, err) -> {

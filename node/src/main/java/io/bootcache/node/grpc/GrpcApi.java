@@ -1,40 +1,101 @@
 package io.bootcache.node.grpc;
 
+import com.google.protobuf.Descriptors;
 import io.bootcache.node.ApiError;
 import io.bootcache.node.ClusterUsage;
 import io.bootcache.node.NodeServices;
+import io.bootcache.node.access.Access;
+import io.bootcache.node.access.Principal;
+import io.bootcache.node.access.Role;
+import io.bootcache.node.catalog.TargetKind;
 import io.bootcache.node.read.Block;
 import io.bootcache.node.read.BootOrder;
 import io.bootcache.node.read.ReadRequest;
 import io.bootcache.node.read.ReadResult;
 import io.bootcache.node.record.RecordStream;
 import io.bootcache.v1.*;
-import io.vertx.core.Completable;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
-import io.vertx.core.streams.ReadStream;
-import io.vertx.core.streams.WriteStream;
+import io.vertx.grpc.common.ServiceName;
+import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerRequest;
-import io.vertx.grpc.server.GrpcServerResponse;
+import io.vertx.grpc.server.Service;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BiFunction;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
-/** The BootCache gRPC service of one node: checks each call and hands it to the node's parts. */
-public final class GrpcApi extends BootCacheGrpcService {
+/**
+ * The BootCache gRPC service of one node: binds each method, takes the caller's principal from its
+ * connection (the client certificate's CN with TLS, the local principal without), asks the node's
+ * {@link Access} whether it may, and hands the call to the node's parts.
+ */
+public final class GrpcApi implements Service {
   private final Vertx vertx;
   private final NodeServices node;
+  private final Access access;
   private final FetchRequests fetches;
   private final RecordStream.Deps recordDeps;
 
-  public GrpcApi(Vertx vertx, NodeServices node) {
+  public GrpcApi(Vertx vertx, NodeServices node, Access access) {
     this.vertx = vertx;
     this.node = node;
-    this.fetches = new FetchRequests(node);
+    this.access = access;
+    this.fetches = new FetchRequests(node, access);
     this.recordDeps = new RecordStream.Deps(node.catalog(), node.sessions(), node.profiles(), node.writes(), node.maps(),
         node.cluster(), node.metrics(), node.config().trustRecordedReads(), node.workers());
+  }
+
+  @Override
+  public ServiceName name() {
+    return BootCacheGrpcService.SERVICE_NAME;
+  }
+
+  @Override
+  public Descriptors.ServiceDescriptor descriptor() {
+    return BootCacheGrpcService.SERVICE_DESCRIPTOR;
+  }
+
+  @Override
+  public void bind(GrpcServer server) {
+    server.callHandler(BootCacheGrpcService.RegisterImage, unary(this::registerImage));
+    server.callHandler(BootCacheGrpcService.ListImages, unary(this::listImages));
+    server.callHandler(BootCacheGrpcService.RegisterDisk, unary(this::registerDisk));
+    server.callHandler(BootCacheGrpcService.ListDisks, unary(this::listDisks));
+    server.callHandler(BootCacheGrpcService.Fetch, unary(this::fetch));
+    server.callHandler(BootCacheGrpcService.FetchStream, call ->
+        new FetchStreamHandler(node, fetches, callerOf(call), vertx.getOrCreateContext(), call, call.response()).start());
+    server.callHandler(BootCacheGrpcService.StartBoot, unary(this::startBoot));
+    server.callHandler(BootCacheGrpcService.Record, this::record);
+    server.callHandler(BootCacheGrpcService.RecordWrite, unary(this::recordWrite));
+    server.callHandler(BootCacheGrpcService.EndBoot, unary(this::endBoot));
+    server.callHandler(BootCacheGrpcService.MarkStale, unary(this::markStale));
+    server.callHandler(BootCacheGrpcService.ResyncDisk, unary(this::resyncDisk));
+    server.callHandler(BootCacheGrpcService.ResetDisk, unary(this::resetDisk));
+    server.callHandler(BootCacheGrpcService.Warm, unary(this::warm));
+    server.callHandler(BootCacheGrpcService.Prefetch, this::prefetch);
+    server.callHandler(BootCacheGrpcService.GetProfile, unary(this::getProfile));
+    server.callHandler(BootCacheGrpcService.GetStats, unary(this::getStats));
+  }
+
+  /** Who made the call: one place for every method. */
+  private static Principal callerOf(GrpcServerRequest<?, ?> call) {
+    return Principal.of(call.connection().sslSession());
+  }
+
+  /** A method of one request and one answer, told who asks. */
+  private static <Req, Resp> Handler<GrpcServerRequest<Req, Resp>> unary(BiFunction<Principal, Req, Future<Resp>> method) {
+    return call -> {
+      Principal caller = callerOf(call);
+      call.handler(request -> method.apply(caller, request).onComplete((answer, err) -> {
+        if (err == null) call.response().end(answer);
+        else call.response().fail(err);
+      }));
+    };
   }
 
   /** Runs cluster calls on a worker, never on the event loop; maps failures to statuses. */
@@ -44,32 +105,38 @@ public final class GrpcApi extends BootCacheGrpcService {
         .recover(t -> Future.failedFuture(Statuses.of(t)));
   }
 
-  @Override
-  public Future<Image> registerImage(RegisterImageRequest r) {
-    return blocking(() -> node.catalog().registerImage(r.getId(), r.getLocation(), r.getBlockSize()));
+  private Future<Image> registerImage(Principal caller, RegisterImageRequest r) {
+    return blocking(() -> {
+      access.require(caller, Role.ADMIN, TargetKind.IMAGE, r.getId());
+      return node.catalog().registerImage(r.getId(), r.getLocation(), r.getBlockSize());
+    });
   }
 
-  @Override
-  public Future<ListImagesResponse> listImages(ListImagesRequest r) {
-    return blocking(() -> ListImagesResponse.newBuilder().addAllImages(node.catalog().images()).build());
+  /** The images the caller may read. */
+  private Future<ListImagesResponse> listImages(Principal caller, ListImagesRequest r) {
+    return blocking(() -> ListImagesResponse.newBuilder().addAllImages(node.catalog().images().stream()
+        .filter(i -> access.allows(caller, Role.READER, TargetKind.IMAGE, i.getId())).toList()).build());
   }
 
-  @Override
-  public Future<Disk> registerDisk(RegisterDiskRequest r) {
-    return blocking(() -> node.catalog().registerDisk(r.getId(), r.getImageId(), r.getMode(), r.getLocation()));
+  private Future<Disk> registerDisk(Principal caller, RegisterDiskRequest r) {
+    return blocking(() -> {
+      access.require(caller, Role.ADMIN, TargetKind.DISK, r.getId());
+      access.require(caller, Role.ADMIN, TargetKind.IMAGE, r.getImageId());
+      return node.catalog().registerDisk(r.getId(), r.getImageId(), r.getMode(), r.getLocation());
+    });
   }
 
-  @Override
-  public Future<ListDisksResponse> listDisks(ListDisksRequest r) {
-    return blocking(() -> ListDisksResponse.newBuilder().addAllDisks(node.catalog().disks()).build());
+  /** The disks the caller may read. */
+  private Future<ListDisksResponse> listDisks(Principal caller, ListDisksRequest r) {
+    return blocking(() -> ListDisksResponse.newBuilder().addAllDisks(node.catalog().disks().stream()
+        .filter(d -> access.allows(caller, Role.READER, TargetKind.DISK, d.getId())).toList()).build());
   }
 
-  @Override
-  public Future<FetchResponse> fetch(FetchRequest r) {
+  private Future<FetchResponse> fetch(Principal caller, FetchRequest r) {
     Context ctx = vertx.getOrCreateContext();
     var timer = node.metrics().fetchLatency.time();
     CompletableFuture<FetchResponse> out = CompletableFuture
-        .supplyAsync(() -> fetches.validate(r), node.workers())
+        .supplyAsync(() -> fetches.validate(caller, r), node.workers())
         .thenCompose(req -> node.reader().read(req)
             .thenApply(res -> FetchRequests.detached(r.getId(), res, req.image().getBlockSize())))
         .whenComplete((res, err) -> {
@@ -82,21 +149,16 @@ public final class GrpcApi extends BootCacheGrpcService {
     });
   }
 
-  @Override
-  protected void fetchStream(ReadStream<FetchRequest> request, WriteStream<FetchResponse> response) {
-    new FetchStreamHandler(node, vertx.getOrCreateContext(), (GrpcServerRequest<FetchRequest, FetchResponse>) request,
-        (GrpcServerResponse<FetchRequest, FetchResponse>) response).start();
-  }
-
-  @Override
-  public Future<BootSession> startBoot(StartBootRequest r) {
+  private Future<BootSession> startBoot(Principal caller, StartBootRequest r) {
     return blocking(() -> switch (r.getTargetCase()) {
       case IMAGE_ID -> {
+        access.require(caller, Role.HOST, TargetKind.IMAGE, r.getImageId());
         Image image = node.catalog().image(r.getImageId());
         node.prefetcher().boot(image);
         yield node.sessions().start(image.getId(), "", image.getSize(), r.getHost());
       }
       case DISK_ID -> {
+        access.require(caller, Role.HOST, TargetKind.DISK, r.getDiskId());
         Disk disk = node.catalog().disk(r.getDiskId());
         node.prefetcher().boot(node.catalog().image(disk.getImageId()));
         yield node.sessions().start(disk.getImageId(), disk.getId(), disk.getSize(), r.getHost());
@@ -105,15 +167,20 @@ public final class GrpcApi extends BootCacheGrpcService {
     });
   }
 
-  @Override
-  protected void record(ReadStream<RecordEvent> request, Completable<RecordSummary> response) {
-    new RecordStream(recordDeps, vertx.getOrCreateContext(), request, (res, err) ->
-        response.complete(res, err == null ? null : Statuses.of(err))).start();
+  /** A record stream records only into a boot of what the caller may boot (writes: its disk). */
+  private void record(GrpcServerRequest<RecordEvent, RecordSummary> call) {
+    Principal caller = callerOf(call);
+    new RecordStream(recordDeps, vertx.getOrCreateContext(), call, session -> requireBoot(caller, session),
+        (res, err) -> {
+          if (err == null) call.response().end(res);
+          else call.response().fail(Statuses.of(err));
+        }).start();
   }
 
-  @Override
-  public Future<Disk> recordWrite(RecordWriteRequest r) {
+  /** One write into a disk's layer, answered once the layer holds it: only by a principal that may boot the disk. */
+  private Future<Disk> recordWrite(Principal caller, RecordWriteRequest r) {
     return blocking(() -> {
+      access.require(caller, Role.HOST, TargetKind.DISK, r.getDiskId());
       Disk disk = node.catalog().disk(r.getDiskId());
       Image image = node.catalog().image(disk.getImageId());
       WriteEvent w = r.getWrite();
@@ -122,9 +189,15 @@ public final class GrpcApi extends BootCacheGrpcService {
     });
   }
 
-  @Override
-  public Future<BootSummary> endBoot(EndBootRequest r) {
+  /** The caller may boot the session's disk, or its image when it boots no disk. */
+  private void requireBoot(Principal caller, BootSession session) {
+    if (session.getDiskId().isEmpty()) access.require(caller, Role.HOST, TargetKind.IMAGE, session.getImageId());
+    else access.require(caller, Role.HOST, TargetKind.DISK, session.getDiskId());
+  }
+
+  private Future<BootSummary> endBoot(Principal caller, EndBootRequest r) {
     return blocking(() -> {
+      requireBoot(caller, node.sessions().get(r.getSessionId()));
       BootSession s = node.sessions().end(r.getSessionId());
       Image image = node.catalog().image(s.getImageId());
       BootProfile p = node.profiles().get(image.getId(), image.getBlockSize());
@@ -138,24 +211,31 @@ public final class GrpcApi extends BootCacheGrpcService {
     });
   }
 
-  @Override
-  public Future<Disk> markStale(MarkStaleRequest r) {
-    return blocking(() -> node.catalog().markStale(r.getDiskId(), r.getReason()));
-  }
-
-  @Override
-  public Future<Disk> resyncDisk(ResyncDiskRequest r) {
-    return blocking(() -> new DiskResync(node).resync(r.getDiskId(), r.getSource()));
-  }
-
-  @Override
-  public Future<Disk> resetDisk(ResetDiskRequest r) {
-    return blocking(() -> new DiskResync(node).reset(r.getDiskId()));
-  }
-
-  @Override
-  public Future<WarmResponse> warm(WarmRequest r) {
+  /** A host may mark its own disks stale: its recorder must, when a write it took cannot be delivered. */
+  private Future<Disk> markStale(Principal caller, MarkStaleRequest r) {
     return blocking(() -> {
+      access.require(caller, Role.HOST, TargetKind.DISK, r.getDiskId());
+      return node.catalog().markStale(r.getDiskId(), r.getReason());
+    });
+  }
+
+  private Future<Disk> resyncDisk(Principal caller, ResyncDiskRequest r) {
+    return blocking(() -> {
+      access.require(caller, Role.ADMIN, TargetKind.DISK, r.getDiskId());
+      return new DiskResync(node).resync(r.getDiskId(), r.getSource());
+    });
+  }
+
+  private Future<Disk> resetDisk(Principal caller, ResetDiskRequest r) {
+    return blocking(() -> {
+      access.require(caller, Role.ADMIN, TargetKind.DISK, r.getDiskId());
+      return new DiskResync(node).reset(r.getDiskId());
+    });
+  }
+
+  private Future<WarmResponse> warm(Principal caller, WarmRequest r) {
+    return blocking(() -> {
+      access.require(caller, Role.ADMIN, TargetKind.IMAGE, r.getImageId());
       long started = System.currentTimeMillis();
       Image image = node.catalog().image(r.getImageId());
       BootProfile profile = node.profiles().get(image.getId(), image.getBlockSize());
@@ -182,27 +262,46 @@ public final class GrpcApi extends BootCacheGrpcService {
     });
   }
 
-  @Override
-  protected void prefetch(PrefetchRequest r, WriteStream<FetchResponse> response) {
-    new PrefetchStream(node, vertx.getOrCreateContext(), r, (GrpcServerResponse<PrefetchRequest, FetchResponse>) response)
-        .start();
+  /** Prefetch streams the target's blocks: a read of it. */
+  private void prefetch(GrpcServerRequest<PrefetchRequest, FetchResponse> call) {
+    Principal caller = callerOf(call);
+    call.handler(r -> {
+      try {
+        switch (r.getTargetCase()) {
+          case IMAGE_ID -> access.require(caller, Role.READER, TargetKind.IMAGE, r.getImageId());
+          case DISK_ID -> access.require(caller, Role.READER, TargetKind.DISK, r.getDiskId());
+          default -> { } // the stream says what is wrong
+        }
+      } catch (ApiError denied) {
+        call.response().fail(Statuses.of(denied));
+        return;
+      }
+      new PrefetchStream(node, vertx.getOrCreateContext(), r, call.response()).start();
+    });
   }
 
-  @Override
-  public Future<BootProfile> getProfile(GetProfileRequest r) {
+  private Future<BootProfile> getProfile(Principal caller, GetProfileRequest r) {
     return blocking(() -> {
+      access.require(caller, Role.READER, TargetKind.IMAGE, r.getImageId());
       Image image = node.catalog().image(r.getImageId());
       return node.profiles().get(image.getId(), image.getBlockSize());
     });
   }
 
-  @Override
-  public Future<Stats> getStats(GetStatsRequest r) {
-    return blocking(this::stats);
+  /** The node's counters, for any principal with a grant; the working sets of the images it may read. */
+  private Future<Stats> getStats(Principal caller, GetStatsRequest r) {
+    return blocking(() -> {
+      access.requireKnown(caller);
+      return stats(id -> access.allows(caller, Role.READER, TargetKind.IMAGE, id));
+    });
   }
 
   /** This node's counters, the cluster's usage, and each image's working set. */
   public Stats stats() {
+    return stats(id -> true);
+  }
+
+  private Stats stats(Predicate<String> shownImages) {
     var m = node.metrics();
     ClusterUsage usage = ClusterUsage.of(node.ignite());
     Stats.Builder s = Stats.newBuilder()
@@ -221,6 +320,7 @@ public final class GrpcApi extends BootCacheGrpcService {
         .setRegionMaxBytes(usage.regionMaxBytes())
         .setEvictions(usage.evictions());
     for (Image image : node.catalog().images()) {
+      if (!shownImages.test(image.getId())) continue;
       BootProfile p = node.profiles().get(image.getId(), image.getBlockSize());
       s.addImages(ImageStats.newBuilder().setImageId(image.getId()).setBoots(p.getBoots())
           .setWorkingSetBlocks(p.getBlocksCount())

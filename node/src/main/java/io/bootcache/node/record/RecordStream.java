@@ -21,6 +21,7 @@ import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 
 /**
  * One Record stream: one boot session's reads and writes, in order. Reads fold into the session's
@@ -38,6 +39,7 @@ public final class RecordStream {
   private final Deps deps;
   private final Context context;
   private final ReadStream<RecordEvent> in;
+  private final Consumer<BootSession> mayRecord;
   private final Completable<RecordSummary> out;
   private final Queue<RecordEvent> queue = new ConcurrentLinkedQueue<>();
   // touched on the context thread only
@@ -53,10 +55,16 @@ public final class RecordStream {
   private long writes;
   private long writeBytes;
 
-  public RecordStream(Deps deps, Context context, ReadStream<RecordEvent> in, Completable<RecordSummary> out) {
+  /**
+   * @param mayRecord throws an ApiError (PERMISSION_DENIED) when the caller may not record into this
+   *     session: the stream is refused before anything is recorded
+   */
+  public RecordStream(Deps deps, Context context, ReadStream<RecordEvent> in, Consumer<BootSession> mayRecord,
+      Completable<RecordSummary> out) {
     this.deps = deps;
     this.context = context;
     this.in = in;
+    this.mayRecord = mayRecord;
     this.out = out;
   }
 
@@ -121,7 +129,9 @@ public final class RecordStream {
   private void apply(RecordEvent e) {
     if (session == null) {
       if (e.getSessionId().isEmpty()) throw ApiError.invalid("the first record event must carry the session id");
-      session = deps.sessions().get(e.getSessionId());
+      BootSession asked = deps.sessions().get(e.getSessionId());
+      mayRecord.accept(asked);
+      session = asked;
       image = deps.catalog().image(session.getImageId());
     } else if (!e.getSessionId().isEmpty() && !e.getSessionId().equals(session.getId())) {
       throw ApiError.invalid("record event for session " + e.getSessionId() + " on the stream of session " + session.getId());

@@ -19,8 +19,10 @@ import io.bootcache.v1.Image;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import org.apache.ignite.DataRegionMetrics;
 import org.apache.ignite.Ignite;
@@ -34,8 +36,11 @@ public final class WriteApplier {
   static final double META_FULL = 0.85;
   /** Blocks put into the cluster at once (a megabyte of 4 KiB blocks). */
   static final int PUT_BLOCKS = 256;
-  /** Merges of a partly covered block tried while concurrent writes keep changing it. */
-  static final int MERGE_ATTEMPTS = 8;
+  /**
+   * Merges of a partly covered block tried while concurrent writes keep changing it. Each failed
+   * attempt means another write got in, so this bounds only a pathological storm of writes into one block.
+   */
+  static final int MERGE_ATTEMPTS = 64;
   private static final int MERGE_STRIPES = 64;
 
   private final Ignite ignite;
@@ -181,6 +186,8 @@ public final class WriteApplier {
               + ": they kept changing under it");
           return false;
         }
+        // another node's writer took the block: let it finish its run before merging again
+        LockSupport.parkNanos(ThreadLocalRandom.current().nextLong(Math.min(attempt, 10) * 100_000L));
         for (long b : refused.keySet()) stage(b);
       }
     }
