@@ -9,6 +9,7 @@ import io.bootcache.node.backend.Backend;
 import io.bootcache.node.backend.RateLimiter;
 import io.bootcache.node.catalog.Catalog;
 import io.bootcache.node.catalog.MetadataFiles;
+import io.bootcache.node.catalog.LayerLossWatch;
 import io.bootcache.node.catalog.MetadataMirror;
 import io.bootcache.node.cluster.IgniteStarter;
 import io.bootcache.nbd.NbdServer;
@@ -26,9 +27,11 @@ import io.bootcache.node.record.ProfileStore;
 import io.bootcache.node.record.Sessions;
 import io.bootcache.node.record.WriteApplier;
 import io.bootcache.v1.BootCacheGrpcService;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.ClientAuth;
+import io.vertx.core.http.Http2Settings;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.dropwizard.DropwizardMetricsOptions;
@@ -62,9 +65,11 @@ public final class BootCacheNode implements AutoCloseable {
   private final NbdServer nbd; // null when the node serves no NBD
   private final NodeExports exports;
   private final MetadataMirror mirror;
+  private final LayerLossWatch lossWatch;
 
   private BootCacheNode(NodeConfig config, Vertx vertx, Ignite ignite, NodeServices services, NodeThreads threads,
-      HttpServer grpcServer, AdminServer admin, NodeExports exports, NbdServer nbd, MetadataMirror mirror) {
+      HttpServer grpcServer, AdminServer admin, NodeExports exports, NbdServer nbd, MetadataMirror mirror,
+      LayerLossWatch lossWatch) {
     this.config = config;
     this.vertx = vertx;
     this.ignite = ignite;
@@ -75,6 +80,7 @@ public final class BootCacheNode implements AutoCloseable {
     this.exports = exports;
     this.nbd = nbd;
     this.mirror = mirror;
+    this.lossWatch = lossWatch;
   }
 
   public static BootCacheNode start(NodeConfig config) {
@@ -92,6 +98,7 @@ public final class BootCacheNode implements AutoCloseable {
     NodeExports exports = null;
     NbdServer nbd = null;
     MetadataMirror mirror = null;
+    LayerLossWatch lossWatch = null;
     try {
       ignite = IgniteStarter.start(config);
       threads = NodeThreads.start(config.nodeName());
@@ -100,6 +107,7 @@ public final class BootCacheNode implements AutoCloseable {
       services.catalog().restore();
       services.profiles().restore();
       mirror = MetadataMirror.start(ignite, services.files(), config.nodeName());
+      lossWatch = LayerLossWatch.start(ignite, services.catalog(), config.nodeName());
 
       Access access = new Access(config.grants());
       GrpcApi api = new GrpcApi(vertx, services, access);
@@ -109,14 +117,14 @@ public final class BootCacheNode implements AutoCloseable {
       grpc.addService(api);
       Ignite started = ignite;
       grpc.addService(HealthService.create(vertx)
-          .register(BootCacheGrpcService.SERVICE_NAME, () -> io.vertx.core.Future.succeededFuture(started.cluster().active())));
+          .register(BootCacheGrpcService.SERVICE_NAME, () -> Future.succeededFuture(started.cluster().active())));
       grpc.addService(ReflectionService.v1());
       // with TLS every gRPC client shows a certificate of the CA: its CN is the principal the API checks
       HttpServer http = vertx.createHttpServer(HttpTls.secure(new HttpServerOptions(), config.tls(), ClientAuth.REQUIRED)
               .setHost(config.bindHost()).setPort(config.grpcPort())
               // many reads in flight per connection: windows big enough that flow control never throttles them
               .setHttp2ConnectionWindowSize(HTTP2_CONNECTION_WINDOW)
-              .setInitialSettings(new io.vertx.core.http.Http2Settings().setMaxConcurrentStreams(1024)
+              .setInitialSettings(new Http2Settings().setMaxConcurrentStreams(1024)
                   .setInitialWindowSize(HTTP2_STREAM_WINDOW)))
           .requestHandler(grpc);
       http.listen().await(30, TimeUnit.SECONDS);
@@ -125,11 +133,12 @@ public final class BootCacheNode implements AutoCloseable {
         exports = new NodeExports(services, config.nbdIdleTimeout());
         nbd = startNbd(config, exports, access);
       }
-      return new BootCacheNode(config, vertx, ignite, services, threads, http, admin, exports, nbd, mirror);
+      return new BootCacheNode(config, vertx, ignite, services, threads, http, admin, exports, nbd, mirror, lossWatch);
     } catch (Exception e) {
       if (nbd != null) nbd.close();
       if (exports != null) exports.close();
       if (mirror != null) mirror.close();
+      if (lossWatch != null) lossWatch.close();
       if (ignite != null) ignite.close();
       if (threads != null) threads.close();
       vertx.close();
@@ -207,6 +216,7 @@ public final class BootCacheNode implements AutoCloseable {
     }
     admin.close();
     mirror.close();
+    lossWatch.close();
     threads.close();
     ignite.close();
     services.backend().close();

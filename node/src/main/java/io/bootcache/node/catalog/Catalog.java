@@ -1,5 +1,6 @@
 package io.bootcache.node.catalog;
 
+import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.bootcache.node.ApiError;
 import io.bootcache.node.cluster.Caches;
@@ -13,10 +14,12 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.UnaryOperator;
 import javax.cache.Cache;
 import org.apache.ignite.Ignite;
 import org.apache.ignite.IgniteCache;
@@ -34,6 +37,8 @@ public final class Catalog {
   private final MetadataFiles files;
   /** Images never change once registered, so every node keeps the parsed ones. */
   private final Map<String, Image> imageMemo = new ConcurrentHashMap<>();
+  /** Disk layer id -> the partitions this node has recorded as written (a subset of the disk's own record). */
+  private final Map<String, BitSet> writtenHere = new ConcurrentHashMap<>();
 
   public Catalog(Ignite ignite, MetadataFiles files) {
     this.images = ignite.cache(Caches.IMAGES);
@@ -198,13 +203,41 @@ public final class Catalog {
     });
   }
 
-  /** Starts the disk's layer afresh under a new generation, active. */
+  /**
+   * Records that the disk's current layer holds blocks in these disk-layer partitions; called before
+   * the blocks are put, so that a loss of any of them finds the disk. Cheap once known: this node
+   * remembers what it recorded.
+   */
+  public void noteWritten(Disk disk, BitSet partitions) {
+    BitSet known = writtenHere.computeIfAbsent(diskLayer(disk), l -> writtenPartitions(disk));
+    BitSet missing = (BitSet) partitions.clone();
+    synchronized (known) {
+      missing.andNot(known);
+    }
+    if (missing.isEmpty()) return;
+    updateDisk(disk.getId(), d -> {
+      if (d.getGeneration() != disk.getGeneration()) return d; // a resync started another layer meanwhile
+      BitSet bits = writtenPartitions(d);
+      bits.or(partitions);
+      return d.toBuilder().setWrittenPartitions(ByteString.copyFrom(bits.toByteArray())).build();
+    });
+    synchronized (known) {
+      known.or(partitions);
+    }
+  }
+
+  /** The disk-layer partitions in which the disk's current layer has blocks. */
+  public static BitSet writtenPartitions(Disk disk) {
+    return BitSet.valueOf(disk.getWrittenPartitions().asReadOnlyByteBuffer());
+  }
+
   /**
    * Makes the disk's next generation active, if the disk is still exactly {@code seen}: a stale mark,
    * a resync or a reset since then wins, and this one fails with UNAVAILABLE (run it again).
    */
   public Disk newGeneration(Disk seen) {
-    Disk next = seen.toBuilder().setGeneration(seen.getGeneration() + 1).setState(DiskState.ACTIVE).clearStaleReason().build();
+    Disk next = seen.toBuilder().setGeneration(seen.getGeneration() + 1).setState(DiskState.ACTIVE).clearStaleReason()
+        .clearWrittenPartitions().build();
     if (!disks.replace(seen.getId(), seen.toByteArray(), next.toByteArray())) {
       throw ApiError.unavailable("disk " + seen.getId() + " changed while its layer was rebuilt (a write was marked "
           + "lost, or another resync ran): run it again");
@@ -213,7 +246,7 @@ public final class Catalog {
     return next;
   }
 
-  private Disk updateDisk(String id, java.util.function.UnaryOperator<Disk> change) {
+  private Disk updateDisk(String id, UnaryOperator<Disk> change) {
     while (true) {
       byte[] old = disks.get(Ids.check("disk", id));
       if (old == null) throw ApiError.notFound("no disk " + id + " is registered");

@@ -7,6 +7,7 @@ import javax.cache.expiry.Duration;
 import org.apache.ignite.cache.CacheAtomicityMode;
 import org.apache.ignite.cache.CacheMode;
 import org.apache.ignite.cache.CacheWriteSynchronizationMode;
+import org.apache.ignite.cache.PartitionLossPolicy;
 import org.apache.ignite.cache.affinity.rendezvous.RendezvousAffinityFunction;
 import org.apache.ignite.configuration.CacheConfiguration;
 
@@ -42,7 +43,8 @@ public final class Caches {
       replicated(DISKS),
       replicated(NAMES),
       partitioned(BLOCKMAP, Regions.BLOCKMAP, config.backups()),
-      partitioned(DISK_LAYERS, Regions.META, config.backups()),
+      // a lost partition of a disk layer is refused, not read as empty: see LayerLossWatch
+      partitioned(DISK_LAYERS, Regions.META, config.backups()).setPartitionLossPolicy(PartitionLossPolicy.READ_WRITE_SAFE),
       partitioned(BLOCKS, Regions.BLOCKS, config.backups()),
       partitioned(PROFILES, Regions.META, config.backups()),
       partitioned(SESSIONS, Regions.META, config.backups())

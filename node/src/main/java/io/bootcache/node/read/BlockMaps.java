@@ -6,6 +6,7 @@ import io.bootcache.node.cluster.Caches;
 import io.bootcache.node.cluster.LayerBlock;
 import io.bootcache.node.cluster.SequencedPut;
 import io.bootcache.node.catalog.Catalog;
+import java.util.BitSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -15,6 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.ignite.Ignite;
 import org.apache.ignite.IgniteCache;
+import org.apache.ignite.cache.affinity.Affinity;
 
 /**
  * Which hash each block of a layer has. An image's layer never changes once a block is mapped
@@ -27,6 +29,7 @@ public final class BlockMaps {
 
   private final IgniteCache<BlockRef, byte[]> blockmap;
   private final IgniteCache<BlockRef, LayerBlock> diskLayers;
+  private final Affinity<BlockRef> diskLayerAffinity;
   private final int stripeBlocks;
   private final Map<String, Map<Long, BlockHash>> memo = new ConcurrentHashMap<>();
   private final AtomicInteger memoSize = new AtomicInteger();
@@ -34,7 +37,23 @@ public final class BlockMaps {
   public BlockMaps(Ignite ignite, int stripeBlocks) {
     this.blockmap = ignite.cache(Caches.BLOCKMAP);
     this.diskLayers = ignite.cache(Caches.DISK_LAYERS);
+    this.diskLayerAffinity = ignite.affinity(Caches.DISK_LAYERS);
     this.stripeBlocks = stripeBlocks;
+  }
+
+  /** The disk-layer partitions that hold these blocks of a layer. */
+  public BitSet diskPartitions(String layer, Set<Long> indexes) {
+    BitSet out = new BitSet();
+    for (long i : indexes) out.set(diskLayerAffinity.partition(new BlockRef(layer, i, stripeBlocks)));
+    return out;
+  }
+
+  /**
+   * Whether some disk-layer partitions are lost (every copy was on nodes that left): their entries
+   * can be neither read nor written until the partitions are reset, and the cache refuses them.
+   */
+  public boolean diskLayersLost() {
+    return !diskLayers.lostPartitions().isEmpty();
   }
 
   public int stripeBlocks() {

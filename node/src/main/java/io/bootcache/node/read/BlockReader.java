@@ -177,7 +177,14 @@ public final class BlockReader {
       readStale(r);
       return false;
     }
-    Map<Long, LayerBlock> written = maps.diskBlocks(Catalog.diskLayer(disk), r.first, r.blocks.length);
+    Map<Long, LayerBlock> written;
+    try {
+      written = maps.diskBlocks(Catalog.diskLayer(disk), r.first, r.blocks.length);
+    } catch (RuntimeException e) {
+      if (!maps.diskLayersLost()) throw e;
+      readLost(r);
+      return false;
+    }
     Map<Long, BlockHash> byHash = new HashMap<>();
     for (Map.Entry<Long, LayerBlock> e : written.entrySet()) {
       int k = (int) (e.getKey() - r.first);
@@ -215,6 +222,26 @@ public final class BlockReader {
           + disk.getId() + " --from FILE` rebuilds it from the VM's disk, `bootcache disk reset " + disk.getId()
           + "` discards its writes");
     }
+    readOwnFile(r);
+  }
+
+  /**
+   * The disk's layer is in partitions lost with the nodes that held them: as stale, for this read,
+   * until the partitions come back or the disks that had writes there are marked stale.
+   */
+  private void readLost(Read r) {
+    Disk disk = r.req.disk();
+    if (disk.getMode() != CloneMode.FULL) {
+      throw ApiError.unavailable("linked clone " + disk.getId() + ": part of the cluster's disk layers was lost with "
+          + "the nodes that held it, and its layer is the only record of its writes; it is served again once the "
+          + "partitions are back, or it is marked stale if they cannot come back");
+    }
+    readOwnFile(r);
+  }
+
+  /** A full clone's blocks from its own file, which holds every write; uncached. */
+  private void readOwnFile(Read r) {
+    Disk disk = r.req.disk();
     int bs = r.req.image().getBlockSize();
     long start = r.first * bs;
     int length = (int) Math.min((long) r.blocks.length * bs, disk.getSize() - start);

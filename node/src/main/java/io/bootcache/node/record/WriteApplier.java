@@ -106,6 +106,12 @@ public final class WriteApplier {
           if (!write.put()) return;
         }
       }
+    } catch (RuntimeException e) {
+      // the cache refuses lost partitions: the write cannot be kept whole, so the disk must say so
+      if (!maps.diskLayersLost()) throw e;
+      catalog.markStale(disk.getId(), "write " + seq + " could not be recorded: part of the cluster's disk layers "
+          + "was lost with the nodes that held it");
+      return;
     } finally {
       for (Lock l : held) l.unlock();
     }
@@ -171,6 +177,7 @@ public final class WriteApplier {
     boolean put() {
       for (int attempt = 1; ; attempt++) {
         store.putAll(bytes);
+        catalog.noteWritten(disk, maps.diskPartitions(layerId, layer.keySet()));
         Map<Long, SequencedPut.Outcome> refused = maps.putDiskBlocksInOrder(layerId, layer, baseHashes);
         bytes.clear();
         layer.clear();
