@@ -2,17 +2,19 @@ package io.bootcache.node;
 
 import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.SharedMetricRegistries;
+import io.bootcache.nbd.NbdServer;
 import io.bootcache.node.access.Access;
 import io.bootcache.node.access.Principal;
 import io.bootcache.node.admin.AdminServer;
 import io.bootcache.node.backend.Backend;
 import io.bootcache.node.backend.RateLimiter;
 import io.bootcache.node.catalog.Catalog;
-import io.bootcache.node.catalog.MetadataFiles;
 import io.bootcache.node.catalog.LayerLossWatch;
+import io.bootcache.node.catalog.MetadataFiles;
 import io.bootcache.node.catalog.MetadataMirror;
+import io.bootcache.node.cluster.Activation;
 import io.bootcache.node.cluster.IgniteStarter;
-import io.bootcache.nbd.NbdServer;
+import io.bootcache.node.cluster.Regions;
 import io.bootcache.node.grpc.GrpcApi;
 import io.bootcache.node.nbd.GrantedExports;
 import io.bootcache.node.nbd.NodeExports;
@@ -20,6 +22,7 @@ import io.bootcache.node.read.BlockMaps;
 import io.bootcache.node.read.BlockReader;
 import io.bootcache.node.read.BlockStore;
 import io.bootcache.node.read.ClusterBlocks;
+import io.bootcache.node.read.DiskTier;
 import io.bootcache.node.read.HostTier;
 import io.bootcache.node.read.Loader;
 import io.bootcache.node.record.Prefetcher;
@@ -101,13 +104,17 @@ public final class BootCacheNode implements AutoCloseable {
     LayerLossWatch lossWatch = null;
     try {
       ignite = IgniteStarter.start(config);
+      boolean fresh = Activation.await(ignite, config);
       threads = NodeThreads.start(config.nodeName());
       NodeServices services = wire(config, ignite, new NodeMetrics(registry), threads);
       services.register();
-      services.catalog().restore();
-      services.profiles().restore();
+      if (fresh) {
+        // the metadata files are the record of a cluster that kept nothing; a durable one keeps its own
+        services.catalog().restore();
+        services.profiles().restore();
+      }
       mirror = MetadataMirror.start(ignite, services.files(), config.nodeName());
-      lossWatch = LayerLossWatch.start(ignite, services.catalog(), config.nodeName());
+      lossWatch = LayerLossWatch.start(ignite, services.catalog(), config);
 
       Access access = new Access(config.grants());
       GrpcApi api = new GrpcApi(vertx, services, access);
@@ -150,21 +157,25 @@ public final class BootCacheNode implements AutoCloseable {
 
   private static NodeServices wire(NodeConfig config, Ignite ignite, NodeMetrics metrics, NodeThreads threads) {
     MetadataFiles files = new MetadataFiles(config.dataDir());
-    Catalog catalog = new Catalog(ignite, files);
     BlockMaps maps = new BlockMaps(ignite, config.stripeBlocks());
+    Catalog catalog = new Catalog(ignite, files, maps);
     BlockStore store = new BlockStore(ignite);
     HostTier host = new HostTier(config.hostTierBytes());
     metrics.hostTier(host);
+    DiskTier disk = config.diskCacheDir() == null ? null
+        : DiskTier.open(config.diskCacheDir().resolve("blocks"), config.diskCacheBytes());
+    if (disk != null) metrics.diskTier(disk);
     ClusterBlocks cluster = new ClusterBlocks(maps, store, metrics);
     Backend backend = new Backend(new RateLimiter(config.backendIops(), config.backendBytesPerSecond()),
         config.backendLatency(), metrics);
     Loader loader = new Loader(catalog, cluster, backend, metrics, threads.backend(), threads.admissions());
-    BlockReader reader = new BlockReader(ignite, host, cluster, maps, store, loader, backend, metrics, threads.reads());
+    BlockReader reader = new BlockReader(ignite, host, disk, cluster, maps, store, loader, backend, metrics, threads.reads());
     Sessions sessions = new Sessions(ignite, config.bootWindow());
     ProfileStore profiles = new ProfileStore(ignite, files);
-    WriteApplier writes = new WriteApplier(ignite, catalog, maps, store, reader, metrics, config.metaRegionBytes());
+    WriteApplier writes = new WriteApplier(ignite, catalog, maps, store, reader, metrics,
+        Regions.durable(config) ? 0 : config.metaRegionBytes());
     Prefetcher prefetcher = new Prefetcher(reader, profiles, threads.workers());
-    return new NodeServices(config, ignite, metrics, files, catalog, maps, store, host, cluster, backend, loader, reader,
+    return new NodeServices(config, ignite, metrics, files, catalog, maps, store, host, disk, cluster, backend, loader, reader,
         sessions, profiles, prefetcher, writes, threads.workers());
   }
 
@@ -220,6 +231,7 @@ public final class BootCacheNode implements AutoCloseable {
     threads.close();
     ignite.close();
     services.backend().close();
+    if (services.disk() != null) services.disk().close();
     try {
       vertx.close().await(10, TimeUnit.SECONDS);
     } catch (Exception ignored) {

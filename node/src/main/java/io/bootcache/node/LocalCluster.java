@@ -4,6 +4,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.UnaryOperator;
 
 /**
@@ -14,9 +16,19 @@ import java.util.function.UnaryOperator;
  */
 public final class LocalCluster implements AutoCloseable {
   private final List<BootCacheNode> nodes;
+  private final List<NodeConfig> configs;
 
-  private LocalCluster(List<BootCacheNode> nodes) {
+  private LocalCluster(List<BootCacheNode> nodes, List<NodeConfig> configs) {
     this.nodes = nodes;
+    this.configs = configs;
+  }
+
+  /** Starts node i again on its data (after it was closed), as its supervisor would. */
+  public BootCacheNode restart(int i) {
+    nodes.get(i).close();
+    BootCacheNode n = BootCacheNode.start(configs.get(i));
+    nodes.set(i, n);
+    return n;
   }
 
   public static Builder builder() {
@@ -48,6 +60,7 @@ public final class LocalCluster implements AutoCloseable {
     private Path dataDir;
     private UnaryOperator<NodeConfig.Builder> configure = b -> b;
     private boolean nbd;
+    private long diskCacheBytes;
 
     private Builder() {}
 
@@ -69,6 +82,15 @@ public final class LocalCluster implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Every node keeps a disk tier of this size, and the durable region, under disk-cache in its data
+     * directory. The nodes then start at once: a restarted cluster waits for all of them to activate.
+     */
+    public Builder diskCache(long bytes) {
+      diskCacheBytes = bytes;
+      return this;
+    }
+
     /** Settings every node gets (regions, backups, backend limits, boot window...). */
     public Builder configure(UnaryOperator<NodeConfig.Builder> settings) {
       configure = settings;
@@ -79,31 +101,54 @@ public final class LocalCluster implements AutoCloseable {
       if (dataDir == null) throw new IllegalStateException("LocalCluster needs a dataDir");
       int range = nodes + 2;
       int base = Ports.freeRange(2 * range);
-      List<BootCacheNode> started = new ArrayList<>();
-      try {
-        for (int i = 0; i < nodes; i++) {
-          NodeConfig.Builder b = NodeConfig.builder()
-              .blocksRegionBytes(64 * NodeConfig.MIB)
-              .metaRegionBytes(48 * NodeConfig.MIB)
-              .hostTierBytes(32 * NodeConfig.MIB) // several nodes share one JVM's direct memory
-              .bindHost("127.0.0.1")
-              .grpcPort(0)
-              .adminPort(0)
-              .discoveryPort(base)
-              .discoveryPortRange(range)
-              .communicationPort(base + range);
-          b = configure.apply(b)
-              // stable per data directory, so that a cluster restarted on its data finds itself again
-              .nodeName("local-" + Integer.toHexString(dataDir.toAbsolutePath().hashCode()) + "-" + i)
-              .dataDir(dataDir.resolve("node-" + i));
-          if (nbd) b.nbd("127.0.0.1", 0).nbdSocket(dataDir.resolve("node-" + i).resolve("nbd.sock"));
-          started.add(BootCacheNode.start(b.build()));
-        }
-      } catch (RuntimeException e) {
-        for (BootCacheNode n : started) n.close();
-        throw e;
+      List<NodeConfig> configs = new ArrayList<>();
+      for (int i = 0; i < nodes; i++) {
+        NodeConfig.Builder b = NodeConfig.builder()
+            .blocksRegionBytes(64 * NodeConfig.MIB)
+            .metaRegionBytes(48 * NodeConfig.MIB)
+            .hostTierBytes(32 * NodeConfig.MIB) // several nodes share one JVM's direct memory
+            .bindHost("127.0.0.1")
+            .grpcPort(0)
+            .adminPort(0)
+            .discoveryPort(base)
+            .discoveryPortRange(range)
+            .communicationPort(base + range);
+        Path nodeDir = dataDir.resolve("node-" + i);
+        if (diskCacheBytes > 0) b.diskCacheDir(nodeDir.resolve("disk-cache")).diskCacheBytes(diskCacheBytes);
+        b = configure.apply(b)
+            // stable per data directory, so that a cluster restarted on its data finds itself again
+            .nodeName("local-" + Integer.toHexString(dataDir.toAbsolutePath().hashCode()) + "-" + i)
+            .dataDir(nodeDir);
+        if (nbd) b.nbd("127.0.0.1", 0).nbdSocket(nodeDir.resolve("nbd.sock"));
+        configs.add(b.build());
       }
-      return new LocalCluster(started);
+      List<CompletableFuture<BootCacheNode>> starting = new ArrayList<>();
+      for (NodeConfig c : configs) {
+        if (diskCacheBytes > 0) {
+          starting.add(CompletableFuture.supplyAsync(() -> BootCacheNode.start(c)));
+          continue;
+        }
+        try {
+          starting.add(CompletableFuture.completedFuture(BootCacheNode.start(c)));
+        } catch (RuntimeException e) {
+          starting.add(CompletableFuture.failedFuture(new CompletionException(e)));
+          break;
+        }
+      }
+      List<BootCacheNode> started = new ArrayList<>();
+      RuntimeException failure = null;
+      for (CompletableFuture<BootCacheNode> f : starting) {
+        try {
+          started.add(f.join());
+        } catch (CompletionException e) {
+          failure = e.getCause() instanceof RuntimeException re ? re : e;
+        }
+      }
+      if (failure != null) {
+        for (BootCacheNode n : started) n.close();
+        throw failure;
+      }
+      return new LocalCluster(started, configs);
     }
   }
 }

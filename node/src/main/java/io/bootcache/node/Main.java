@@ -73,6 +73,18 @@ public final class Main implements Callable<Integer> {
       description = "Off-heap bytes of the blocks this host's VMs boot from, kept on this host; 0 = off "
           + "(default: ${DEFAULT-VALUE}; counts against the JVM's -XX:MaxDirectMemorySize).")
   String hostMemory;
+  @Option(names = "--disk-cache", paramLabel = "DIR",
+      description = "Keep the blocks of the boots this host served, and the cluster's disk layers, in DIR on local disk, "
+          + "so that a restarted node (or cluster) comes back warm; every node of a cluster needs it or none.")
+  Path diskCache;
+  @Option(names = "--disk-cache-size", defaultValue = "4g",
+      description = "Cap of the blocks kept in --disk-cache (default: ${DEFAULT-VALUE}).")
+  String diskCacheSize;
+  @Option(names = "--rejoin-grace", defaultValue = "2m",
+      description = "With --disk-cache: how long a node that left is waited for (its disk layers on its disk) before "
+          + "the disks that had writes only there go stale; also how long a restarted cluster waits for all its nodes "
+          + "(default: ${DEFAULT-VALUE}).")
+  String rejoinGrace;
   @Option(names = "--backups", defaultValue = "1", description = "Backup copies of each cached entry (default: ${DEFAULT-VALUE}).")
   int backups;
   @Option(names = "--backend-iops", defaultValue = "0", description = "Backend reads per second this node may issue; 0 = unlimited.")
@@ -180,6 +192,8 @@ public final class Main implements Callable<Integer> {
       b.nbd(nbd.substring(0, colon), port);
     }
     if (nbdSocket != null) b.nbdSocket(nbdSocket);
+    if (diskCache != null) b.diskCacheDir(diskCache);
+    b.diskCacheBytes(bytes(diskCacheSize)).rejoinGrace(duration(rejoinGrace));
     if (name != null) b.nodeName(name);
     try {
       TlsFiles tls = TlsFiles.fromOptions(tlsCert, tlsKey, tlsCa);

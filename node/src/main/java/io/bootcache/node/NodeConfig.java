@@ -41,6 +41,9 @@ public final class NodeConfig {
   private final long blocksRegionBytes;
   private final long metaRegionBytes;
   private final long hostTierBytes;
+  private final Path diskCacheDir;
+  private final long diskCacheBytes;
+  private final Duration rejoinGrace;
   private final int backups;
   private final long backendIops;
   private final long backendBytesPerSecond;
@@ -74,6 +77,9 @@ public final class NodeConfig {
     this.blocksRegionBytes = b.blocksRegionBytes;
     this.metaRegionBytes = b.metaRegionBytes;
     this.hostTierBytes = b.hostTierBytes;
+    this.diskCacheDir = b.diskCacheDir;
+    this.diskCacheBytes = b.diskCacheBytes;
+    this.rejoinGrace = b.rejoinGrace;
     this.backups = b.backups;
     this.backendIops = b.backendIops;
     this.backendBytesPerSecond = b.backendBytesPerSecond;
@@ -114,6 +120,9 @@ public final class NodeConfig {
     b.blocksRegionBytes = blocksRegionBytes;
     b.metaRegionBytes = metaRegionBytes;
     b.hostTierBytes = hostTierBytes;
+    b.diskCacheDir = diskCacheDir;
+    b.diskCacheBytes = diskCacheBytes;
+    b.rejoinGrace = rejoinGrace;
     b.backups = backups;
     b.backendIops = backendIops;
     b.backendBytesPerSecond = backendBytesPerSecond;
@@ -164,6 +173,14 @@ public final class NodeConfig {
    * that a hit makes no Ignite call and crosses no network. 0 turns it off.
    */
   public long hostTierBytes() { return hostTierBytes; }
+  /** The local disk tier's directory (blocks of the host tier, and the disk layers), or null: none. */
+  public Path diskCacheDir() { return diskCacheDir; }
+  public long diskCacheBytes() { return diskCacheBytes; }
+  /**
+   * With a disk cache: how long a node that left stays in the baseline (its data on disk expected
+   * back), and how long a restarted cluster waits for its baseline before it goes on without.
+   */
+  public Duration rejoinGrace() { return rejoinGrace; }
   public int backups() { return backups; }
   /** Backend read operations per second this node may issue; 0: unlimited. */
   public long backendIops() { return backendIops; }
@@ -204,7 +221,8 @@ public final class NodeConfig {
         + ", seeds=" + seeds + ", discoveryBy=" + discovery
         + (discovery == Discovery.KUBERNETES ? " " + kubernetesNamespace + "/" + kubernetesService : "")
         + ", dataDir=" + dataDir + ", blocksRegion=" + blocksRegionBytes / MIB + "MiB"
-        + ", metaRegion=" + metaRegionBytes / MIB + "MiB, hostTier=" + hostTierBytes / MIB + "MiB, backups=" + backups + ", backendIops=" + backendIops
+        + ", metaRegion=" + metaRegionBytes / MIB + "MiB, hostTier=" + hostTierBytes / MIB + "MiB, diskCache="
+        + (diskCacheDir == null ? "-" : diskCacheDir + " (" + diskCacheBytes / MIB + "MiB)") + ", backups=" + backups + ", backendIops=" + backendIops
         + ", backendBytesPerSecond=" + backendBytesPerSecond + ", backendLatency=" + backendLatency + ", bootWindow=" + bootWindow
         + ", maxRequestBytes=" + maxRequestBytes + ", trustRecordedReads=" + trustRecordedReads
         + ", nbd=" + (nbdPort >= 0 ? nbdHost + ":" + nbdPort : "-") + ", nbdSocket=" + nbdSocket
@@ -227,6 +245,9 @@ public final class NodeConfig {
     private long blocksRegionBytes = 256 * MIB;
     private long metaRegionBytes = 128 * MIB;
     private long hostTierBytes = 256 * MIB;
+    private Path diskCacheDir;
+    private long diskCacheBytes = 4096 * MIB;
+    private Duration rejoinGrace = Duration.ofMinutes(2);
     private int backups = 1;
     private long backendIops = 0;
     private long backendBytesPerSecond = 0;
@@ -261,6 +282,14 @@ public final class NodeConfig {
     public Builder blocksRegionBytes(long v) { blocksRegionBytes = atLeast(v, 16 * MIB, "blocksRegionBytes"); return this; }
     public Builder metaRegionBytes(long v) { metaRegionBytes = atLeast(v, 32 * MIB, "metaRegionBytes"); return this; }
     public Builder hostTierBytes(long v) { hostTierBytes = atLeast(v, 0, "hostTierBytes"); return this; }
+    /** Keep the host tier's blocks, and the disk layers, in this directory on local disk: a restart comes back warm. */
+    public Builder diskCacheDir(Path v) { diskCacheDir = Objects.requireNonNull(v, "diskCacheDir"); return this; }
+    public Builder diskCacheBytes(long v) { diskCacheBytes = atLeast(v, 128 * MIB, "diskCacheBytes"); return this; }
+    public Builder rejoinGrace(Duration v) {
+      if (v.isNegative()) throw new IllegalArgumentException("rejoinGrace must not be negative, got " + v);
+      rejoinGrace = v;
+      return this;
+    }
     public Builder backups(int v) { backups = atLeast(v, 0, "backups"); return this; }
     public Builder backendIops(long v) { backendIops = atLeast(v, 0, "backendIops"); return this; }
     public Builder backendBytesPerSecond(long v) { backendBytesPerSecond = atLeast(v, 0, "backendBytesPerSecond"); return this; }

@@ -4,6 +4,7 @@ import com.codahale.metrics.Counter;
 import com.codahale.metrics.Meter;
 import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.Timer;
+import io.bootcache.node.read.DiskTier;
 import io.bootcache.node.read.HostTier;
 
 /** The node's named counters, in the Dropwizard registry that /metrics exports. */
@@ -51,6 +52,17 @@ public final class NodeMetrics {
     registry.gauge("bootcache.prefetch.blocks", () -> host::prefetched);
     registry.gauge("bootcache.prefetch.used_blocks", () -> host::prefetchUsed);
     registry.gauge("bootcache.prefetch.wasted_blocks", () -> host::prefetchWasted);
+  }
+
+  /** Gauges of the disk tier: what it keeps on local disk, and how reads fared in it. */
+  public void diskTier(DiskTier disk) {
+    registry.gauge("bootcache.disk_tier.bytes", () -> disk::bytes);
+    registry.gauge("bootcache.disk_tier.capacity_bytes", () -> disk::capacity);
+    registry.gauge("bootcache.disk_tier.hits", () -> disk::hits);
+    registry.gauge("bootcache.disk_tier.misses", () -> disk::misses);
+    registry.gauge("bootcache.disk_tier.written_blocks", () -> disk::written);
+    registry.gauge("bootcache.disk_tier.dropped_blocks", () -> disk::dropped);
+    registry.gauge("bootcache.disk_tier.corrupt_blocks", () -> disk::corrupt);
   }
 
   public MetricRegistry registry() {

@@ -7,6 +7,7 @@ import io.bootcache.node.read.BlockMaps;
 import io.bootcache.node.read.BlockReader;
 import io.bootcache.node.read.BlockStore;
 import io.bootcache.node.read.ClusterBlocks;
+import io.bootcache.node.read.DiskTier;
 import io.bootcache.node.read.HostTier;
 import io.bootcache.node.read.Loader;
 import io.bootcache.node.record.Prefetcher;
@@ -18,11 +19,12 @@ import org.apache.ignite.Ignite;
 
 /**
  * The parts of one node, wired once. Jobs that Ignite runs on a node (a stripe's load) find that
- * node's parts in its Ignite node-local map; several nodes may share a JVM.
+ * node's parts in its Ignite node-local map; several nodes may share a JVM. {@code disk} is null
+ * without --disk-cache.
  */
 public record NodeServices(NodeConfig config, Ignite ignite, NodeMetrics metrics, MetadataFiles files, Catalog catalog,
     BlockMaps maps,
-    BlockStore store, HostTier host, ClusterBlocks cluster, Backend backend, Loader loader, BlockReader reader,
+    BlockStore store, HostTier host, DiskTier disk, ClusterBlocks cluster, Backend backend, Loader loader, BlockReader reader,
     Sessions sessions, ProfileStore profiles, Prefetcher prefetcher, WriteApplier writes, ExecutorService workers) {
 
   private static final String KEY = "bootcache.services";

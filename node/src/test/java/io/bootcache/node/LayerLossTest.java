@@ -27,6 +27,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -38,8 +39,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Predicate;
 import org.apache.ignite.Ignite;
 import org.apache.ignite.cluster.ClusterNode;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,15 +52,14 @@ import org.junit.jupiter.api.io.TempDir;
 class LayerLossTest {
   static final int SIZE = 16 << 20;
   static final int BLOCK = 4096;
-  @TempDir static Path dir;
-  static LocalCluster cluster;
-  static GrpcTestClient client;
-  static BootCacheGrpcClient survivor;
-  static byte[] image;
+  @TempDir Path dir;
+  LocalCluster cluster;
+  GrpcTestClient client;
+  BootCacheGrpcClient survivor;
+  byte[] image;
 
-  @BeforeAll
-  static void start() throws Exception {
-    cluster = LocalCluster.builder().nodes(3).dataDir(dir.resolve("data")).configure(b -> b.backups(1)).start();
+  void start(LocalCluster.Builder nodes) throws Exception {
+    cluster = nodes.nodes(3).dataDir(dir.resolve("data")).start();
     client = new GrpcTestClient();
     survivor = client.to(cluster.grpcAddresses().get(0));
     Path f = TestFiles.random(dir, "base.raw", SIZE, 21);
@@ -68,14 +67,15 @@ class LayerLossTest {
     await(survivor.registerImage(RegisterImageRequest.newBuilder().setId("base").setLocation(f.toString()).build()));
   }
 
-  @AfterAll
-  static void stop() {
-    client.close();
-    cluster.close();
+  @AfterEach
+  void stop() {
+    if (client != null) client.close();
+    if (cluster != null) cluster.close();
   }
 
   @Test
   void disksWithWritesInLostPartitionsGoStaleAndTheOthersKeepTheirLayers() throws Exception {
+    start(LocalCluster.builder().configure(b -> b.backups(1)));
     Ignite ignite = cluster.node(0).services().ignite();
     ClusterNode keeper = ignite.cluster().localNode();
     // a linked clone whose one written block lives only on the two nodes that go, and one whose block lives here too
@@ -130,8 +130,55 @@ class LayerLossTest {
     System.out.println("layer loss: " + checked + " reads checked while partitions were lost, " + refused + " refused, 0 wrong");
   }
 
+  @Test
+  void withADiskCacheTheLayerWaitsForItsNodesAndComesBackWhole() throws Exception {
+    start(LocalCluster.builder().diskCache(128L << 20).configure(b -> b.backups(1).rejoinGrace(Duration.ofSeconds(20))));
+    Ignite ignite = cluster.node(0).services().ignite();
+    ClusterNode keeper = ignite.cluster().localNode();
+    String doomed = linkedCloneWhoseBlockZero(ignite, owners -> !owners.contains(keeper));
+    Map<String, byte[]> expected = new TreeMap<>();
+    expected.put(doomed, image.clone());
+    write(doomed, 0, pattern(BLOCK, 7), expected);
+
+    // both nodes that hold its block restart within the grace: refused meanwhile, never the image's bytes
+    CompletableFuture.allOf(CompletableFuture.runAsync(() -> cluster.node(1).close()),
+        CompletableFuture.runAsync(() -> cluster.node(2).close())).join();
+    int refused = 0;
+    for (int i = 0; i < 10; i++) {
+      byte[] got = readOrNull(doomed, 0, BLOCK);
+      if (got == null) refused++;
+      else assertArrayEquals(Arrays.copyOfRange(expected.get(doomed), 0, BLOCK), got, "while its nodes were away");
+    }
+    assertEquals(10, refused, "its only copies are away");
+    assertEquals(DiskState.ACTIVE, state(doomed), "within the grace the layer waits for its nodes");
+    CompletableFuture.allOf(CompletableFuture.runAsync(() -> cluster.restart(1)),
+        CompletableFuture.runAsync(() -> cluster.restart(2))).join();
+    long until = System.nanoTime() + 30_000_000_000L;
+    byte[] back = null;
+    while (back == null && System.nanoTime() < until) {
+      back = readOrNull(doomed, 0, BLOCK);
+      if (back == null) Thread.sleep(200);
+    }
+    assertArrayEquals(Arrays.copyOfRange(expected.get(doomed), 0, BLOCK), back, "its write came back from their disks");
+    assertEquals(DiskState.ACTIVE, state(doomed));
+
+    // gone for longer than the grace: the layer is given up, the disk is stale and says why
+    CompletableFuture.allOf(CompletableFuture.runAsync(() -> cluster.node(1).close()),
+        CompletableFuture.runAsync(() -> cluster.node(2).close())).join();
+    until = System.nanoTime() + 30_000_000_000L;
+    while (state(doomed) != DiskState.STALE && System.nanoTime() < until) {
+      assertNull(readOrNull(doomed, 0, BLOCK), "refused until it is settled");
+      Thread.sleep(200);
+    }
+    assertEquals(DiskState.STALE, state(doomed));
+    assertTrue(disk(doomed).getStaleReason().contains("did not come back"), disk(doomed).getStaleReason());
+    until = System.nanoTime() + 10_000_000_000L;
+    while (ignite.cluster().currentBaselineTopology().size() > 1 && System.nanoTime() < until) Thread.sleep(100);
+    assertEquals(1, ignite.cluster().currentBaselineTopology().size(), "the nodes that did not come back left the baseline");
+  }
+
   /** Registers linked clones until one's block 0 lands in a disk-layer partition whose owners match. */
-  static String linkedCloneWhoseBlockZero(Ignite ignite, Predicate<Collection<ClusterNode>> owners) {
+  String linkedCloneWhoseBlockZero(Ignite ignite, Predicate<Collection<ClusterNode>> owners) {
     for (int i = 0; ; i++) {
       String id = "linked-" + i;
       if (known(id) != null) continue;
@@ -142,20 +189,20 @@ class LayerLossTest {
     }
   }
 
-  static void write(String disk, long offset, byte[] data, Map<String, byte[]> expected) {
+  void write(String disk, long offset, byte[] data, Map<String, byte[]> expected) {
     await(survivor.recordWrite(RecordWriteRequest.newBuilder().setDiskId(disk)
         .setWrite(WriteEvent.newBuilder().setOffset(offset).setData(ByteString.copyFrom(data)).setSeq(System.nanoTime())).build()));
     System.arraycopy(data, 0, expected.get(disk), (int) offset, data.length);
   }
 
-  static void writeFile(Path file, long offset, byte[] data) throws Exception {
+  void writeFile(Path file, long offset, byte[] data) throws Exception {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
       ch.write(ByteBuffer.wrap(data), offset);
     }
   }
 
   /** The bytes, or null when the node refused the read (stale, or a lost partition) with the status a VM's read fails on. */
-  static byte[] readOrNull(String disk, int offset, int length) {
+  byte[] readOrNull(String disk, int offset, int length) {
     try {
       return readDisk(survivor, disk, offset, length);
     } catch (InvalidStatusException e) {
@@ -164,7 +211,7 @@ class LayerLossTest {
     }
   }
 
-  static byte[] readWhole(String disk) {
+  byte[] readWhole(String disk) {
     byte[] out = new byte[SIZE];
     for (int at = 0; at < SIZE; at += 1 << 20) System.arraycopy(readDisk(survivor, disk, at, 1 << 20), 0, out, at, 1 << 20);
     return out;
@@ -176,18 +223,18 @@ class LayerLossTest {
     return b;
   }
 
-  static Disk known(String id) {
+  Disk known(String id) {
     List<Disk> all = new ArrayList<>(await(survivor.listDisks(ListDisksRequest.getDefaultInstance())).getDisksList());
     return all.stream().filter(d -> d.getId().equals(id)).findFirst().orElse(null);
   }
 
-  static Disk disk(String id) {
+  Disk disk(String id) {
     Disk d = known(id);
     assertTrue(d != null, id);
     return d;
   }
 
-  static DiskState state(String id) {
+  DiskState state(String id) {
     return disk(id).getState();
   }
 }

@@ -5,6 +5,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import io.bootcache.node.ApiError;
 import io.bootcache.node.cluster.Caches;
 import io.bootcache.node.cluster.Regions;
+import io.bootcache.node.read.BlockMaps;
 import io.bootcache.v1.CloneMode;
 import io.bootcache.v1.Disk;
 import io.bootcache.v1.DiskState;
@@ -35,12 +36,14 @@ public final class Catalog {
   private final IgniteCache<String, byte[]> disks;
   private final IgniteCache<String, TargetKind> names;
   private final MetadataFiles files;
+  private final BlockMaps maps;
   /** Images never change once registered, so every node keeps the parsed ones. */
   private final Map<String, Image> imageMemo = new ConcurrentHashMap<>();
   /** Disk layer id -> the partitions this node has recorded as written (a subset of the disk's own record). */
   private final Map<String, BitSet> writtenHere = new ConcurrentHashMap<>();
 
-  public Catalog(Ignite ignite, MetadataFiles files) {
+  public Catalog(Ignite ignite, MetadataFiles files, BlockMaps maps) {
+    this.maps = maps;
     this.images = ignite.cache(Caches.IMAGES);
     this.disks = ignite.cache(Caches.DISKS);
     this.names = ignite.cache(Caches.NAMES);
@@ -55,12 +58,12 @@ public final class Catalog {
     }
     for (Disk disk : files.loadAll("disks", Disk.parser())) {
       if (!restoredName(disk.getId(), TargetKind.DISK)) continue;
-      // the cluster lost this disk's layer (the writes it recorded): until it is resynced, its
-      // reads must not fall through to the image
-      Disk stale = disk.getState() == DiskState.STALE ? disk : disk.toBuilder()
+      // a restart without a disk cache loses the disk's layer (the writes it recorded): until it is
+      // resynced, its reads must not fall through to the image; the layer's marker says whether it was kept
+      Disk restored = disk.getState() == DiskState.STALE || maps.layerKept(diskLayer(disk)) ? disk : disk.toBuilder()
           .setState(DiskState.STALE)
           .setStaleReason("the cluster restarted and lost the disk's layer; resync it").build();
-      if (disks.putIfAbsent(disk.getId(), stale.toByteArray())) files.save("disks", disk.getId(), stale);
+      if (disks.putIfAbsent(disk.getId(), restored.toByteArray())) files.save("disks", disk.getId(), restored);
     }
   }
 
@@ -166,6 +169,7 @@ public final class Catalog {
     }
     Disk fresh = disk.build();
     claim(id, TargetKind.DISK);
+    maps.markLayer(diskLayer(fresh));
     byte[] existing = disks.getAndPutIfAbsent(id, fresh.toByteArray());
     if (existing != null) {
       Disk old = parseDisk(existing);
@@ -238,6 +242,7 @@ public final class Catalog {
   public Disk newGeneration(Disk seen) {
     Disk next = seen.toBuilder().setGeneration(seen.getGeneration() + 1).setState(DiskState.ACTIVE).clearStaleReason()
         .clearWrittenPartitions().build();
+    maps.markLayer(diskLayer(next));
     if (!disks.replace(seen.getId(), seen.toByteArray(), next.toByteArray())) {
       throw ApiError.unavailable("disk " + seen.getId() + " changed while its layer was rebuilt (a write was marked "
           + "lost, or another resync ran): run it again");

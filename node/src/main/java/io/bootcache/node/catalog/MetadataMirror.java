@@ -8,6 +8,7 @@ import java.util.concurrent.Executors;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import javax.cache.Cache;
+import javax.cache.CacheException;
 import javax.cache.event.CacheEntryEvent;
 import javax.cache.event.EventType;
 import org.apache.ignite.Ignite;
@@ -65,11 +66,19 @@ public final class MetadataMirror implements AutoCloseable {
         }
       }
     });
-    QueryCursor<Cache.Entry<String, byte[]>> cursor = cache.query(q);
-    for (Cache.Entry<String, byte[]> existing : cursor) {
-      String id = existing.getKey();
-      byte[] value = existing.getValue();
-      writer.execute(() -> write(kind, id, value));
+    QueryCursor<Cache.Entry<String, byte[]>> cursor;
+    try {
+      cursor = cache.query(q);
+      for (Cache.Entry<String, byte[]> existing : cursor) {
+        String id = existing.getKey();
+        byte[] value = existing.getValue();
+        writer.execute(() -> write(kind, id, value));
+      }
+    } catch (CacheException e) {
+      // partitions on disk-cache nodes that are away (a restart): the files hold them; follow the changes
+      LOG.warning("cannot read every " + kind + " now (" + e.getMessage() + "); keeping the files there are and following changes");
+      q.setInitialQuery(null);
+      cursor = cache.query(q);
     }
     cursors.add(cursor);
   }

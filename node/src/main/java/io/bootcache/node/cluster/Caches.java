@@ -38,27 +38,28 @@ public final class Caches {
   private Caches() {}
 
   public static CacheConfiguration<?, ?>[] all(NodeConfig config) {
+    String lasting = Regions.lasting(config);
     return new CacheConfiguration<?, ?>[] {
-      replicated(IMAGES),
-      replicated(DISKS),
-      replicated(NAMES),
+      replicated(IMAGES, lasting),
+      replicated(DISKS, lasting),
+      replicated(NAMES, lasting),
       partitioned(BLOCKMAP, Regions.BLOCKMAP, config.backups()),
       // a lost partition of a disk layer is refused, not read as empty: see LayerLossWatch
-      partitioned(DISK_LAYERS, Regions.META, config.backups()).setPartitionLossPolicy(PartitionLossPolicy.READ_WRITE_SAFE),
+      partitioned(DISK_LAYERS, lasting, config.backups()).setPartitionLossPolicy(PartitionLossPolicy.READ_WRITE_SAFE),
       partitioned(BLOCKS, Regions.BLOCKS, config.backups()),
-      partitioned(PROFILES, Regions.META, config.backups()),
+      partitioned(PROFILES, lasting, config.backups()),
       partitioned(SESSIONS, Regions.META, config.backups())
           .setExpiryPolicyFactory(CreatedExpiryPolicy.factoryOf(
               new Duration(TimeUnit.MILLISECONDS, config.bootWindow().toMillis() + 60_000))),
     };
   }
 
-  private static CacheConfiguration<Object, Object> replicated(String name) {
+  private static CacheConfiguration<Object, Object> replicated(String name, String region) {
     return new CacheConfiguration<>(name)
         .setCacheMode(CacheMode.REPLICATED)
         .setAtomicityMode(CacheAtomicityMode.ATOMIC)
         .setWriteSynchronizationMode(CacheWriteSynchronizationMode.FULL_SYNC)
-        .setDataRegionName(Regions.META);
+        .setDataRegionName(region);
   }
 
   private static CacheConfiguration<Object, Object> partitioned(String name, String region, int backups) {

@@ -1,9 +1,11 @@
 package io.bootcache.node.cluster;
 
 import io.bootcache.node.NodeConfig;
+import java.nio.file.Path;
 import org.apache.ignite.configuration.DataPageEvictionMode;
 import org.apache.ignite.configuration.DataRegionConfiguration;
 import org.apache.ignite.configuration.DataStorageConfiguration;
+import org.apache.ignite.configuration.WALMode;
 
 /**
  * The node's off-heap memory, in three regions:
@@ -12,6 +14,9 @@ import org.apache.ignite.configuration.DataStorageConfiguration;
  *   <li>{@code blockmap}: image layers' block maps, capped with eviction (a lost entry is a miss);</li>
  *   <li>{@code meta}: images, disks, disk layers, profiles, sessions: never evicted, so the node
  *       stops admitting disk-layer writes (the disk goes stale) before it could fill.</li>
+ *   <li>{@code durable}, only with a disk cache: images, disks, disk layers and profiles move here,
+ *       kept on local disk by Ignite's native persistence (write-ahead log forced at every write),
+ *       so that a restarted cluster has them as they were.</li>
  * </ul>
  * An in-memory region without page eviction halts the JVM when it fills, so both caching regions
  * evict, and their empty-pages pool is large enough for the largest block (which spans pages).
@@ -20,6 +25,7 @@ public final class Regions {
   public static final String BLOCKS = "blocks";
   public static final String BLOCKMAP = "blockmap";
   public static final String META = "meta";
+  public static final String DURABLE = "durable";
   /** 4 KiB pages: a 4 KiB block spans one full page plus a small tail shared with others. */
   public static final int PAGE_SIZE = 4096;
   /** The largest block size an image may have; sizes the empty-pages pool. */
@@ -30,7 +36,7 @@ public final class Regions {
   private Regions() {}
 
   public static DataStorageConfiguration storage(NodeConfig config) {
-    return new DataStorageConfiguration()
+    DataStorageConfiguration storage = new DataStorageConfiguration()
         .setPageSize(PAGE_SIZE)
         .setMetricsEnabled(true)
         .setDefaultDataRegionConfiguration(new DataRegionConfiguration()
@@ -41,6 +47,33 @@ public final class Regions {
         .setDataRegionConfigurations(
             evicting(BLOCKS, config.blocksRegionBytes()),
             evicting(BLOCKMAP, blockmapBytes(config)));
+    if (!durable(config)) return storage;
+    Path dir = config.diskCacheDir().resolve("ignite").toAbsolutePath();
+    return storage
+        .setStoragePath(dir.resolve("db").toString())
+        .setWalPath(dir.resolve("wal").toString())
+        .setWalArchivePath(dir.resolve("wal-archive").toString())
+        // a write is acknowledged once its copies are in the logs on disk: a power cut loses none
+        .setWalMode(WALMode.FSYNC)
+        .setDataRegionConfigurations(
+            evicting(BLOCKS, config.blocksRegionBytes()),
+            evicting(BLOCKMAP, blockmapBytes(config)),
+            new DataRegionConfiguration()
+                .setName(DURABLE)
+                .setPersistenceEnabled(true)
+                .setInitialSize(Math.min(config.metaRegionBytes(), 32 * NodeConfig.MIB))
+                .setMaxSize(config.metaRegionBytes())
+                .setMetricsEnabled(true));
+  }
+
+  /** Whether metadata and disk layers are kept on local disk (a disk cache is configured). */
+  public static boolean durable(NodeConfig config) {
+    return config.diskCacheDir() != null;
+  }
+
+  /** The region of what must outlive a restart when it can: metadata and disk layers. */
+  public static String lasting(NodeConfig config) {
+    return durable(config) ? DURABLE : META;
   }
 
   /** The block maps take about 1/32 of the block bytes they point at (32-byte hash per 4 KiB block, plus key). */

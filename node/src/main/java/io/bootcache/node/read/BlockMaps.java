@@ -41,6 +41,25 @@ public final class BlockMaps {
     this.stripeBlocks = stripeBlocks;
   }
 
+  /** A layer's marker: written when the layer starts, so that a restart can tell whether the layer survived it. */
+  private BlockRef marker(String layer) {
+    return new BlockRef(layer, -1, stripeBlocks);
+  }
+
+  /** Marks that a disk layer starts now (before the disk record points at it). */
+  public void markLayer(String layer) {
+    diskLayers.put(marker(layer), new LayerBlock(new byte[32], null, 0));
+  }
+
+  /** Whether the cluster holds the layer's marker: false after a restart that lost the layer. */
+  public boolean layerKept(String layer) {
+    try {
+      return diskLayers.containsKey(marker(layer));
+    } catch (RuntimeException e) {
+      return false; // in a lost partition: not known to be kept
+    }
+  }
+
   /** The disk-layer partitions that hold these blocks of a layer. */
   public BitSet diskPartitions(String layer, Set<Long> indexes) {
     BitSet out = new BitSet();

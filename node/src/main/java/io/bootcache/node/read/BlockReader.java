@@ -46,6 +46,7 @@ public final class BlockReader {
 
   private final Ignite ignite;
   private final HostTier host;
+  private final DiskTier disk; // null: none
   private final ClusterBlocks cluster;
   private final BlockMaps maps;
   private final BlockStore store;
@@ -56,10 +57,11 @@ public final class BlockReader {
   private final ConcurrentLinkedQueue<Read> queue = new ConcurrentLinkedQueue<>();
   private final AtomicInteger batches = new AtomicInteger();
 
-  public BlockReader(Ignite ignite, HostTier host, ClusterBlocks cluster, BlockMaps maps, BlockStore store, Loader loader,
+  public BlockReader(Ignite ignite, HostTier host, DiskTier disk, ClusterBlocks cluster, BlockMaps maps, BlockStore store, Loader loader,
       Backend backend, NodeMetrics metrics, Executor resolvers) {
     this.ignite = ignite;
     this.host = host;
+    this.disk = disk;
     this.cluster = cluster;
     this.maps = maps;
     this.store = store;
@@ -155,6 +157,7 @@ public final class BlockReader {
       try {
         if (r.req.disk() != null && !readDisk(r)) continue;
         holdFromHost(r);
+        holdFromDisk(r);
         open.add(r);
       } catch (RuntimeException e) {
         r.fail(e);
@@ -266,6 +269,21 @@ public final class BlockReader {
         r.blocks[k] = held[k];
         r.hits++;
       }
+    }
+  }
+
+  /** Whatever of the read this host's disk tier keeps: read from local disk, and held in memory again. */
+  private void holdFromDisk(Read r) {
+    if (disk == null || !hasHoles(r)) return;
+    Image image = r.req.image();
+    String key = DiskTier.keyOf(image.getId(), image.getRegisteredAtMs());
+    for (int k = 0; k < r.blocks.length; k++) {
+      if (r.blocks[k] != null) continue;
+      Block b = disk.lookUp(key, r.first + k);
+      if (b == null) continue;
+      r.blocks[k] = b;
+      r.hits++;
+      if (r.req.admits()) holdInMemory(r.req, b);
     }
   }
 
@@ -383,7 +401,13 @@ public final class BlockReader {
     return out;
   }
 
+  /** Keeps a block this host's VMs boot from on this host: in memory, and on local disk. */
   private void holdOnHost(ReadRequest req, Block b) {
+    holdInMemory(req, b);
+    if (disk != null) disk.offer(DiskTier.keyOf(req.image().getId(), req.image().getRegisteredAtMs()), b);
+  }
+
+  private void holdInMemory(ReadRequest req, Block b) {
     Image image = req.image();
     long blocks = (image.getSize() + image.getBlockSize() - 1) / image.getBlockSize();
     host.hold(image.getId(), blocks, image.getBlockSize(), b, req.admission() == ReadRequest.Admission.PREFETCH);

@@ -49,6 +49,7 @@ public final class WriteApplier {
   private final BlockStore store;
   private final BlockReader reader;
   private final NodeMetrics metrics;
+  /** The cap of the in-memory region that holds disk layers; 0 when they are durable (pages go to disk). */
   private final long metaRegionBytes;
   private final Lock[] merges = new Lock[MERGE_STRIPES];
   /** Sequence numbers of the writes this node takes itself (its NBD): microseconds since the epoch, rising. */
@@ -201,6 +202,7 @@ public final class WriteApplier {
   }
 
   private boolean metaFull() {
+    if (metaRegionBytes == 0) return false;
     DataRegionMetrics m = ignite.dataRegionMetrics(Regions.META);
     if (m == null) return false;
     long used = m.getTotalUsedPages() * (long) Regions.PAGE_SIZE;
