@@ -38,3 +38,18 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- define "bootcache.nodeMemoryMiB" -}}
 {{- add .Values.node.memoryMiB .Values.node.metaMemoryMiB (include "bootcache.directMiB" .) (include "bootcache.heapMiB" .) .Values.node.overheadMiB -}}
 {{- end -}}
+
+{{/* The admin port speaks HTTPS with TLS. */}}
+{{- define "bootcache.adminScheme" -}}
+{{ if .Values.tls.enabled }}HTTPS{{ else }}HTTP{{ end }}
+{{- end }}
+
+{{/* Who serves NBD on the socket: "node" (the node itself), "client" (a bootcache nbd container), or "" (none). */}}
+{{- define "bootcache.nbdServer" -}}
+{{- if .Values.nbd.enabled -}}
+{{- if not (has .Values.nbd.server (list "node" "client")) -}}
+{{- fail (printf "nbd.server is node or client, got %v" .Values.nbd.server) -}}
+{{- end -}}
+{{- .Values.nbd.server -}}
+{{- end -}}
+{{- end }}

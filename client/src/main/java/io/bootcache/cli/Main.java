@@ -103,12 +103,16 @@ public final class Main {
 
   /** The node addresses: --node, else $BOOTCACHE_NODES, else the default. */
   public List<String> nodeAddresses() {
-    if (!nodes.isEmpty()) return nodes;
-    String env = System.getenv("BOOTCACHE_NODES");
-    if (env != null && !env.isBlank()) {
-      return Arrays.stream(env.split("[,\\s]+")).filter(s -> !s.isBlank()).toList();
-    }
-    return List.of(DEFAULT_NODE);
+    List<String> given = addresses(String.join(",", nodes));
+    if (!given.isEmpty()) return given;
+    List<String> env = addresses(System.getenv("BOOTCACHE_NODES"));
+    return env.isEmpty() ? List.of(DEFAULT_NODE) : env;
+  }
+
+  /** "a:7400,b:7400", "a:7400, b:7400" or "a:7400 b:7400" as a list; spaces and empty items do not count. */
+  static List<String> addresses(String list) {
+    if (list == null) return List.of();
+    return Arrays.stream(list.split("[,\\s]+")).filter(s -> !s.isBlank()).toList();
   }
 
   /** A client builder for the chosen nodes and deadline, for commands that need more settings. */

@@ -236,6 +236,18 @@ class CliTest {
   }
 
   @Test
+  void nbdTakesTheNodeListAsEveryCommandDoes() {
+    for (String list : List.of("127.0.0.1:7400,127.0.0.1:7410", "127.0.0.1:7400, 127.0.0.1:7410", "127.0.0.1:7400,,127.0.0.1:7410,")) {
+      Main main = new Main();
+      Main.commandLine(main).parseArgs("--node", list, "nbd", "--socket", "/run/x.sock");
+      assertEquals(List.of("127.0.0.1:7400", "127.0.0.1:7410"), main.nodeAddresses(), list);
+    }
+    Main after = new Main();
+    Main.commandLine(after).parseArgs("nbd", "--node", "127.0.0.1:7410,127.0.0.1:7420", "--socket", "/run/x.sock");
+    assertEquals(List.of("127.0.0.1:7410", "127.0.0.1:7420"), after.nodeAddresses(), "after the command, too");
+  }
+
+  @Test
   void everyCommandHasHelp() {
     for (String[] cmd : new String[][] {{}, {"image"}, {"image", "register"}, {"image", "list"}, {"disk"}, {"disk", "register"},
         {"disk", "list"}, {"read"}, {"warm"}, {"stats"}, {"profile"}, {"profile", "show"}}) {

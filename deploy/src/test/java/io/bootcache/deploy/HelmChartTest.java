@@ -2,6 +2,7 @@ package io.bootcache.deploy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -9,6 +10,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
 import io.bootcache.node.Main;
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.PodSpec;
@@ -16,12 +18,16 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.ServicePort;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -37,8 +43,12 @@ import picocli.CommandLine.Model.OptionSpec;
  * field anywhere. Nothing here talks to a cluster: what a cluster would do with it is not tested.
  */
 class HelmChartTest {
+  /** TLS on, with the secrets it needs. */
+  static final Map<String, Object> TLS = Map.of("tls.enabled", true, "tls.secretName", "bootcache-node-tls",
+      "tls.grantsSecretName", "bootcache-grants");
   static final Map<String, Class<?>> TYPES = Map.of("DaemonSet", DaemonSet.class, "Service", Service.class,
-      "ServiceAccount", ServiceAccount.class, "Role", Role.class, "RoleBinding", RoleBinding.class);
+      "ServiceAccount", ServiceAccount.class, "Role", Role.class, "RoleBinding", RoleBinding.class,
+      "ConfigMap", ConfigMap.class);
 
   static DaemonSet daemonSet(RenderedChart chart) throws IOException {
     return chart.get("DaemonSet", DaemonSet.class);
@@ -63,8 +73,9 @@ class HelmChartTest {
 
   @Test
   void everyRenderedObjectIsAKnownKubernetesTypeWithNoUnknownField() throws IOException {
-    RenderedChart chart = RenderedChart.render(Map.of("serviceMonitor.enabled", true, "backendPaths[0]", "/srv/images",
-        "nodeSelector.hypervisor", "yes", "tolerations[0].operator", "Exists"));
+    RenderedChart chart = RenderedChart.render(with(TLS, Map.of("serviceMonitor.enabled", true,
+        "serviceMonitor.tlsSecretName", "prometheus-tls", "grafanaDashboard.enabled", true, "backendPaths[0]", "/srv/images",
+        "nodeSelector.hypervisor", "yes", "tolerations[0].operator", "Exists")));
     Set<String> kinds = new TreeSet<>();
     for (JsonNode object : chart.objects) {
       String kind = object.path("kind").asText();
@@ -75,7 +86,8 @@ class HelmChartTest {
       Object parsed = RenderedChart.YAML.treeToValue(object, type);
       assertEquals(List.of(), UnknownFields.of(parsed), kind + " has fields its type does not know");
     }
-    assertEquals(new TreeSet<>(List.of("DaemonSet", "Role", "RoleBinding", "Service", "ServiceAccount", "ServiceMonitor")), kinds);
+    assertEquals(new TreeSet<>(List.of("ConfigMap", "DaemonSet", "Role", "RoleBinding", "Service", "ServiceAccount",
+        "ServiceMonitor")), kinds);
     assertEquals("apps/v1", chart.get("DaemonSet").path("apiVersion").asText());
   }
 
@@ -97,7 +109,6 @@ class HelmChartTest {
     assertEquals(service.getMetadata().getName(), env(node, "BOOTCACHE_K8S_SERVICE"));
     assertEquals("fieldRef:metadata.namespace", env(node, "BOOTCACHE_K8S_NAMESPACE"));
     assertEquals("fieldRef:status.podIP", env(node, "BOOTCACHE_BIND"));
-    assertEquals("true", env(node, "BOOTCACHE_INSECURE"), "a pod IP is not loopback: without TLS the node must be told");
     assertEquals("None", service.getSpec().getClusterIP());
     assertTrue(service.getSpec().getPublishNotReadyAddresses());
     Map<String, String> podLabels = ds.getSpec().getTemplate().getMetadata().getLabels();
@@ -141,10 +152,15 @@ class HelmChartTest {
   @Test
   void livenessAndReadinessAskTheAdminPortForHealth() throws IOException {
     Container node = container(daemonSet(RenderedChart.render(Map.of())), "node");
+    assertEquals("/health/live", node.getLivenessProbe().getHttpGet().getPath());
+    assertEquals("/health/ready", node.getReadinessProbe().getHttpGet().getPath(), "ready once joined and serving");
     for (var probe : List.of(node.getLivenessProbe(), node.getReadinessProbe())) {
-      assertEquals("/health", probe.getHttpGet().getPath());
       assertEquals("admin", probe.getHttpGet().getPort().getStrVal());
+      assertEquals("HTTP", probe.getHttpGet().getScheme());
     }
+    Container secure = container(daemonSet(RenderedChart.render(TLS)), "node");
+    assertEquals("HTTPS", secure.getLivenessProbe().getHttpGet().getScheme(), "with TLS the admin port speaks HTTPS");
+    assertEquals("HTTPS", secure.getReadinessProbe().getHttpGet().getScheme());
     int admin = node.getPorts().stream().filter(p -> p.getName().equals("admin")).findFirst().orElseThrow().getContainerPort();
     assertEquals(String.valueOf(admin), env(node, "BOOTCACHE_ADMIN_PORT"));
   }
@@ -163,6 +179,32 @@ class HelmChartTest {
     PodSpec without = daemonSet(RenderedChart.render(Map.of("nbd.enabled", false))).getSpec().getTemplate().getSpec();
     assertEquals(List.of("node"), without.getContainers().stream().map(Container::getName).toList());
     assertTrue(without.getVolumes().stream().noneMatch(v -> v.getName().equals(volume)));
+  }
+
+  @Test
+  void theNodeMayServeTheNbdSocketItselfWithoutTheClientContainer() throws IOException {
+    DaemonSet ds = daemonSet(RenderedChart.render(Map.of("nbd.server", "node", "backendPaths[0]", "/srv/images")));
+    PodSpec pod = ds.getSpec().getTemplate().getSpec();
+    assertEquals(List.of("node"), pod.getContainers().stream().map(Container::getName).toList());
+    Container node = container(ds, "node");
+    assertEquals("/run/bootcache/nbd.sock", env(node, "BOOTCACHE_NBD_SOCKET"));
+    assertEquals(List.of(), UnknownFields.of(ds));
+    assertEquals(List.of(), unknownVariables(node, longNames(new CommandLine(new Main()))));
+    String socketVolume = mounts(node).get("/run/bootcache");
+    assertEquals("/run/bootcache", pod.getVolumes().stream().filter(v -> v.getName().equals(socketVolume)).findFirst()
+        .orElseThrow().getHostPath().getPath());
+    assertTrue(node.getCommand().get(2).startsWith("umask 0007 && exec java -jar"), "the socket is group read-write");
+    VolumeMount images = node.getVolumeMounts().stream().filter(m -> m.getMountPath().equals("/srv/images")).findFirst()
+        .orElseThrow();
+    assertFalse(images.getReadOnly(), "the node writes full clones into their files");
+
+    Container client = container(daemonSet(RenderedChart.render(Map.of("backendPaths[0]", "/srv/images"))), "node");
+    assertTrue(client.getCommand().isEmpty(), "the image's entrypoint");
+    assertTrue(client.getEnv().stream().noneMatch(e -> e.getName().equals("BOOTCACHE_NBD_SOCKET")));
+    assertTrue(client.getVolumeMounts().stream().filter(m -> m.getMountPath().equals("/srv/images")).findFirst()
+        .orElseThrow().getReadOnly());
+    Exception e = assertThrows(Exception.class, () -> RenderedChart.render(Map.of("nbd.server", "qemu")));
+    assertTrue(e.getMessage().contains("nbd.server is node or client, got qemu"), e.getMessage());
   }
 
   @Test
@@ -194,23 +236,115 @@ class HelmChartTest {
   }
 
   @Test
+  void withTlsCertificatesAndGrantsComeFromSecretsAndTheNodeIsNotInsecure() throws IOException {
+    DaemonSet ds = daemonSet(RenderedChart.render(TLS));
+    PodSpec pod = ds.getSpec().getTemplate().getSpec();
+    Container node = container(ds, "node");
+    assertTrue(node.getEnv().stream().noneMatch(e -> e.getName().equals("BOOTCACHE_INSECURE")));
+    Map<String, String> mounts = mounts(node);
+    assertEquals("bootcache-node-tls", secretOf(pod, mounts.get("/etc/bootcache/tls")));
+    assertEquals("bootcache-grants", secretOf(pod, mounts.get("/etc/bootcache/grants")));
+    assertEquals("/etc/bootcache/tls/tls.crt", env(node, "BOOTCACHE_TLS_CERT"));
+    assertEquals("/etc/bootcache/tls/tls.key", env(node, "BOOTCACHE_TLS_KEY"));
+    assertEquals("/etc/bootcache/tls/ca.crt", env(node, "BOOTCACHE_TLS_CA"));
+    assertEquals("/etc/bootcache/grants/grants", env(node, "BOOTCACHE_GRANTS"));
+
+    // the NBD container dials the node over TLS with its own certificate, the node's unless told otherwise
+    Container nbd = container(ds, "nbd");
+    assertEquals("/etc/bootcache/tls/tls.crt", env(nbd, "BOOTCACHE_TLS_CERT"));
+    assertEquals("/etc/bootcache/tls/ca.crt", env(nbd, "BOOTCACHE_TLS_CA"));
+    assertEquals("bootcache-node-tls", secretOf(pod, mounts(nbd).get("/etc/bootcache/tls")));
+    PodSpec own = daemonSet(RenderedChart.render(with(TLS, Map.of("tls.nbdSecretName", "host-a-tls"))))
+        .getSpec().getTemplate().getSpec();
+    Container ownNbd = own.getContainers().stream().filter(c -> c.getName().equals("nbd")).findFirst().orElseThrow();
+    assertEquals("host-a-tls", secretOf(own, mounts(ownNbd).get("/etc/bootcache/tls")));
+
+    PodSpec plain = daemonSet(RenderedChart.render(Map.of())).getSpec().getTemplate().getSpec();
+    assertEquals("true", env(plain.getContainers().get(0), "BOOTCACHE_INSECURE"), "a pod IP is not loopback: without TLS the node must be told");
+    assertTrue(plain.getVolumes().stream().noneMatch(v -> v.getSecret() != null), "no secrets without TLS");
+  }
+
+  @Test
+  void tlsWithoutItsSecretsIsRefusedAtRender() {
+    Exception e = assertThrows(Exception.class, () -> RenderedChart.render(Map.of("tls.enabled", true)));
+    assertTrue(e.getMessage().contains("tls.enabled needs tls.secretName"), e.getMessage());
+    e = assertThrows(Exception.class, () -> RenderedChart.render(Map.of("tls.enabled", true, "tls.secretName", "s")));
+    assertTrue(e.getMessage().contains("tls.enabled needs tls.grantsSecretName"), e.getMessage());
+    e = assertThrows(Exception.class, () -> RenderedChart.render(with(TLS, Map.of("serviceMonitor.enabled", true))));
+    assertTrue(e.getMessage().contains("serviceMonitor.tlsSecretName"), e.getMessage());
+  }
+
+  @Test
+  void withTlsTheServiceMonitorScrapesOverHttpsWithPrometheusCertificate() throws IOException {
+    JsonNode endpoint = RenderedChart.render(with(TLS, Map.of("serviceMonitor.enabled", true,
+        "serviceMonitor.tlsSecretName", "prometheus-tls"))).get("ServiceMonitor").path("spec").path("endpoints").get(0);
+    assertEquals("https", endpoint.path("scheme").asText());
+    JsonNode tls = endpoint.path("tlsConfig");
+    assertEquals("prometheus-tls", tls.path("ca").path("secret").path("name").asText());
+    assertEquals("ca.crt", tls.path("ca").path("secret").path("key").asText());
+    assertEquals("tls.crt", tls.path("cert").path("secret").path("key").asText());
+    assertEquals("prometheus-tls", tls.path("keySecret").path("name").asText());
+    assertEquals("tls.key", tls.path("keySecret").path("key").asText());
+    JsonNode plain = RenderedChart.render(Map.of("serviceMonitor.enabled", true)).get("ServiceMonitor")
+        .path("spec").path("endpoints").get(0);
+    assertTrue(plain.path("tlsConfig").isMissingNode());
+  }
+
+  @Test
+  void theDashboardIsAConfigMapForGrafanasSidecarOnlyWhenAsked() throws IOException {
+    assertTrue(RenderedChart.render(Map.of()).find("ConfigMap").isEmpty());
+    ConfigMap map = RenderedChart.render(Map.of("grafanaDashboard.enabled", true)).get("ConfigMap", ConfigMap.class);
+    assertEquals("1", map.getMetadata().getLabels().get("grafana_dashboard"));
+    assertEquals(Files.readString(DashboardTest.DASHBOARD).strip(), map.getData().get("bootcache.json").strip(),
+        "the same dashboard as deploy/grafana/bootcache.json");
+  }
+
+  @Test
   void theChartPassesOnlyOptionsTheNodeAndTheCliKnow() throws IOException {
-    DaemonSet ds = daemonSet(RenderedChart.render(Map.of()));
+    DaemonSet ds = daemonSet(RenderedChart.render(TLS));
     Set<String> nodeOptions = longNames(new CommandLine(new Main()));
-    List<String> unknown = new ArrayList<>();
-    for (EnvVar e : container(ds, "node").getEnv()) {
-      if (!e.getName().startsWith("BOOTCACHE_")) continue;
-      String option = "--" + e.getName().substring("BOOTCACHE_".length()).toLowerCase(Locale.ROOT).replace('_', '-');
-      if (!nodeOptions.contains(option)) unknown.add(e.getName());
-    }
-    assertEquals(List.of(), unknown, "variables that match no node option: " + nodeOptions);
+    assertEquals(List.of(), unknownVariables(container(ds, "node"), nodeOptions),
+        "variables that match no node option: " + nodeOptions);
 
     // the NBD container's command line parses as the CLI's own (io.bootcache.cli.Main, named in full beside the node's)
     String command = container(ds, "nbd").getArgs().get(0);
     String cli = command.substring(command.indexOf("bootcache.jar") + "bootcache.jar".length()).replace("\"$(POD_IP)", "\"10.0.0.5");
     String[] args = cli.trim().replace("\"", "").split("\\s+");
-    CommandLine.ParseResult parsed = io.bootcache.cli.Main.commandLine(new io.bootcache.cli.Main()).parseArgs(args);
+    CommandLine cliLine = io.bootcache.cli.Main.commandLine(new io.bootcache.cli.Main());
+    CommandLine.ParseResult parsed = cliLine.parseArgs(args);
     assertEquals("nbd", parsed.subcommand().commandSpec().name());
+    Set<String> cliOptions = longNames(cliLine);
+    assertEquals(List.of(), unknownVariables(container(ds, "nbd"), cliOptions),
+        "variables that match no CLI option: " + cliOptions);
+  }
+
+  /** BOOTCACHE_* variables of the container that name none of the options. */
+  private static List<String> unknownVariables(Container c, Set<String> options) {
+    List<String> unknown = new ArrayList<>();
+    for (EnvVar e : c.getEnv()) {
+      if (!e.getName().startsWith("BOOTCACHE_")) continue;
+      String option = "--" + e.getName().substring("BOOTCACHE_".length()).toLowerCase(Locale.ROOT).replace('_', '-');
+      if (!options.contains(option)) unknown.add(e.getName());
+    }
+    return unknown;
+  }
+
+  static Map<String, Object> with(Map<String, Object> values, Map<String, Object> more) {
+    Map<String, Object> all = new HashMap<>(values);
+    all.putAll(more);
+    return all;
+  }
+
+  /** Mount path to volume name. */
+  static Map<String, String> mounts(Container c) {
+    return c.getVolumeMounts().stream().collect(Collectors.toMap(VolumeMount::getMountPath, VolumeMount::getName));
+  }
+
+  static String secretOf(PodSpec pod, String volume) {
+    Volume v = pod.getVolumes().stream().filter(x -> x.getName().equals(volume)).findFirst()
+        .orElseThrow(() -> new AssertionError("no volume " + volume));
+    assertEquals(0440, v.getSecret().getDefaultMode(), "readable by the container's user and group only");
+    return v.getSecret().getSecretName();
   }
 
   private static Set<String> longNames(CommandLine cl) {

@@ -1,7 +1,6 @@
 package io.bootcache.node;
 
 import com.codahale.metrics.MetricRegistry;
-import com.codahale.metrics.SharedMetricRegistries;
 import io.bootcache.nbd.NbdServer;
 import io.bootcache.node.access.Access;
 import io.bootcache.node.access.Principal;
@@ -37,7 +36,6 @@ import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.Http2Settings;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
-import io.vertx.ext.dropwizard.DropwizardMetricsOptions;
 import io.vertx.grpc.health.HealthService;
 import io.vertx.grpc.reflection.ReflectionService;
 import io.vertx.grpc.server.GrpcServer;
@@ -48,6 +46,7 @@ import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.ignite.Ignite;
 
 /**
@@ -92,10 +91,9 @@ public final class BootCacheNode implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create the data directory " + config.dataDir(), e);
     }
-    String registryName = "bootcache-" + config.nodeName();
-    MetricRegistry registry = SharedMetricRegistries.getOrCreate(registryName);
-    Vertx vertx = Vertx.vertx(new VertxOptions().setMetricsOptions(
-        new DropwizardMetricsOptions().setEnabled(true).setRegistryName(registryName)));
+    // the node's own metrics only: Vert.x's would come without help and with summaries, not histograms
+    Vertx vertx = Vertx.vertx(new VertxOptions());
+    AtomicBoolean serving = new AtomicBoolean();
     Ignite ignite = null;
     NodeThreads threads = null;
     NodeExports exports = null;
@@ -106,7 +104,7 @@ public final class BootCacheNode implements AutoCloseable {
       ignite = IgniteStarter.start(config);
       boolean fresh = Activation.await(ignite, config);
       threads = NodeThreads.start(config.nodeName());
-      NodeServices services = wire(config, ignite, new NodeMetrics(registry), threads);
+      NodeServices services = wire(config, ignite, new NodeMetrics(new MetricRegistry()), threads);
       services.register();
       if (fresh) {
         // the metadata files are the record of a cluster that kept nothing; a durable one keeps its own
@@ -135,11 +133,12 @@ public final class BootCacheNode implements AutoCloseable {
                   .setInitialWindowSize(HTTP2_STREAM_WINDOW)))
           .requestHandler(grpc);
       http.listen().await(30, TimeUnit.SECONDS);
-      AdminServer admin = AdminServer.start(vertx, config, services, api, access);
+      AdminServer admin = AdminServer.start(vertx, config, services, api, access, serving::get);
       if (config.nbdPort() >= 0 || config.nbdSocket() != null) {
         exports = new NodeExports(services, config.nbdIdleTimeout());
         nbd = startNbd(config, exports, access);
       }
+      serving.set(true);
       return new BootCacheNode(config, vertx, ignite, services, threads, http, admin, exports, nbd, mirror, lossWatch);
     } catch (Exception e) {
       if (nbd != null) nbd.close();
@@ -149,7 +148,6 @@ public final class BootCacheNode implements AutoCloseable {
       if (ignite != null) ignite.close();
       if (threads != null) threads.close();
       vertx.close();
-      SharedMetricRegistries.remove(registryName);
       if (e instanceof RuntimeException re) throw re;
       throw new IllegalStateException("node " + config.nodeName() + " failed to start: " + e, e);
     }
@@ -160,7 +158,7 @@ public final class BootCacheNode implements AutoCloseable {
     BlockMaps maps = new BlockMaps(ignite, config.stripeBlocks());
     Catalog catalog = new Catalog(ignite, files, maps);
     BlockStore store = new BlockStore(ignite);
-    HostTier host = new HostTier(config.hostTierBytes());
+    HostTier host = new HostTier(config.hostTierBytes(), metrics.images);
     metrics.hostTier(host);
     DiskTier disk = config.diskCacheDir() == null ? null
         : DiskTier.open(config.diskCacheDir().resolve("blocks"), config.diskCacheBytes());
@@ -170,7 +168,7 @@ public final class BootCacheNode implements AutoCloseable {
         config.backendLatency(), metrics);
     Loader loader = new Loader(catalog, cluster, backend, metrics, threads.backend(), threads.admissions());
     BlockReader reader = new BlockReader(ignite, host, disk, cluster, maps, store, loader, backend, metrics, threads.reads());
-    Sessions sessions = new Sessions(ignite, config.bootWindow());
+    Sessions sessions = new Sessions(ignite, config.bootWindow(), metrics);
     ProfileStore profiles = new ProfileStore(ignite, files);
     WriteApplier writes = new WriteApplier(ignite, catalog, maps, store, reader, metrics,
         Regions.durable(config) ? 0 : config.metaRegionBytes());
@@ -237,6 +235,5 @@ public final class BootCacheNode implements AutoCloseable {
     } catch (Exception ignored) {
       // closing anyway
     }
-    SharedMetricRegistries.remove("bootcache-" + config.nodeName());
   }
 }

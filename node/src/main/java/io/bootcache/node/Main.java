@@ -13,6 +13,8 @@ import java.util.Locale;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.ArgSpec;
@@ -168,7 +170,7 @@ public final class Main implements Callable<Integer> {
     NodeConfig.Builder b = NodeConfig.builder()
         .bindHost(bind).grpcPort(grpcPort).adminPort(adminPort)
         .discoveryPort(discoveryPort).communicationPort(communicationPort)
-        .seeds(seeds).discovery(discovery(discovery))
+        .seeds(seeds.stream().map(String::trim).filter(x -> !x.isEmpty()).toList()).discovery(discovery(discovery))
         .kubernetesNamespace(k8sNamespace).kubernetesService(k8sService)
         .dataDir(dataDir)
         .blocksRegionBytes(bytes(memory)).metaRegionBytes(bytes(metaMemory)).hostTierBytes(bytes(hostMemory))
@@ -215,23 +217,19 @@ public final class Main implements Callable<Integer> {
     };
   }
 
-  /** Parses 4096, 512k, 256m, 4g (powers of 1024). */
+  private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(?:([kmgt])(?:i?b)?|b)?");
+
+  /** Parses 4096, 512k, 256m, 256MiB, 4g, 4GB (powers of 1024, as the simulator and the CLI read them). */
   static long bytes(String s) {
-    String v = s.trim().toLowerCase(Locale.ROOT);
-    long unit = 1;
-    char last = v.isEmpty() ? ' ' : v.charAt(v.length() - 1);
-    switch (last) {
-      case 'k' -> unit = 1L << 10;
-      case 'm' -> unit = 1L << 20;
-      case 'g' -> unit = 1L << 30;
-      case 't' -> unit = 1L << 40;
-      default -> { }
-    }
-    String digits = unit == 1 ? v : v.substring(0, v.length() - 1);
+    Matcher m = SIZE.matcher(s.trim().toLowerCase(Locale.ROOT));
     try {
-      return Math.multiplyExact(Long.parseLong(digits), unit);
+      if (!m.matches()) throw new NumberFormatException();
+      int shift = m.group(2) == null ? 0 : 10 * ("kmgt".indexOf(m.group(2)) + 1);
+      long n = Long.parseLong(m.group(1));
+      if (shift > 0 && n > Long.MAX_VALUE >> shift) throw new ArithmeticException();
+      return n << shift;
     } catch (NumberFormatException | ArithmeticException e) {
-      throw new CommandLine.TypeConversionException("'" + s + "' is not a size like 4096, 512k, 256m or 4g");
+      throw new CommandLine.TypeConversionException("'" + s + "' is not a size like 4096, 512k, 256m, 256MiB or 4g");
     }
   }
 

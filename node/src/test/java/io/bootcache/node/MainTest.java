@@ -55,12 +55,12 @@ class MainTest {
   @Test
   void aConfigFileSetsWhatFlagsDoNot() throws Exception {
     Path file = dir.resolve("node.properties");
-    Files.writeString(file, "grpc-port=9400\nmemory=1g\nseed=10.0.0.1,10.0.0.2:47600\nboot-window=90s\n");
+    Files.writeString(file, "grpc-port=9400\nmemory=1GiB\nseed=10.0.0.1, 10.0.0.2:47600\nboot-window=90s\n");
     Main m = parse(file, "--grpc-port", "9500", "--backend-latency", "2ms");
     assertEquals(Duration.ofMillis(2), Main.duration(m.backendLatency));
     assertEquals(9500, m.grpcPort, "a flag beats the file");
     assertEquals(1L << 30, Main.bytes(m.memory));
-    assertEquals(List.of("10.0.0.1", "10.0.0.2:47600"), m.seeds);
+    assertEquals(List.of("10.0.0.1", "10.0.0.2:47600"), m.config().seeds(), "spaces after the commas do not count");
     assertEquals(Duration.ofSeconds(90), Main.duration(m.bootWindow));
   }
 
@@ -69,6 +69,14 @@ class MainTest {
     assertEquals(4096, Main.bytes("4096"));
     assertEquals(512 * 1024, Main.bytes("512k"));
     assertEquals(3L << 40, Main.bytes("3T"));
+    // the simulator's and the CLI's spellings too
+    assertEquals(256L << 20, Main.bytes("256MiB"));
+    assertEquals(8L << 30, Main.bytes("8 GiB"));
+    assertEquals(100L << 20, Main.bytes("100MB"));
+    assertEquals(512, Main.bytes("512b"));
+    assertThrows(CommandLine.TypeConversionException.class, () -> Main.bytes("1.5g"));
+    assertThrows(CommandLine.TypeConversionException.class, () -> Main.bytes("-1"));
+    assertThrows(CommandLine.TypeConversionException.class, () -> Main.bytes("9000000000000000000m"));
     assertEquals(Duration.ofMillis(250), Main.duration("250ms"));
     assertEquals(Duration.ofMinutes(5), Main.duration("5m"));
     assertEquals(Duration.ofHours(1), Main.duration("1h"));

@@ -229,6 +229,9 @@ class TrustBoundaryTest {
     HttpResponse<String> health = get(anonymous, base + "/health");
     assertEquals(200, health.statusCode());
     assertTrue(health.body().contains("\"UP\""), health.body());
+    assertEquals(200, get(anonymous, base + "/health/live").statusCode(), "probes show no certificate");
+    assertTrue(get(anonymous, base + "/health/ready").body().contains("\"READY\""));
+    assertEquals(403, get(anonymous, base + "/health/other").statusCode(), "only the health paths are open");
     assertEquals(403, get(anonymous, base + "/metrics").statusCode());
     assertEquals(403, get(https(ca.issue("stranger").files()), base + "/images").statusCode());
     HttpResponse<String> images = get(https(ca.issue("host-a").files()), base + "/images");

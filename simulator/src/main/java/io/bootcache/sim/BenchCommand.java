@@ -33,13 +33,13 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Fetch throughput and latency of one node (warm), region bytes per cached byte, and Redis as a yardstick.")
 final class BenchCommand implements Callable<Integer> {
-  @Option(names = "--nodes", split = ",", description = "an external node h:p (default: one node started in-process)")
+  @Option(names = "--nodes", split = Lists.COMMAS, splitSynopsisLabel = ",", description = "an external node h:p (default: one node started in-process)")
   List<String> nodes = new ArrayList<>();
   @Option(names = "--duration", defaultValue = "5", description = "seconds measured per cell (default ${DEFAULT-VALUE})")
   double duration;
   @Option(names = "--warmup", defaultValue = "1", description = "seconds of warm-up per cell (default ${DEFAULT-VALUE})")
   double warmup;
-  @Option(names = "--concurrency", split = ",", defaultValue = "1,16,64", description = "requests in flight (default ${DEFAULT-VALUE})")
+  @Option(names = "--concurrency", split = Lists.COMMAS, splitSynopsisLabel = ",", defaultValue = "1,16,64", description = "requests in flight (default ${DEFAULT-VALUE})")
   List<Integer> concurrency;
   @Option(names = "--fill", defaultValue = "64MiB", description = "distinct bytes cached before measuring (default ${DEFAULT-VALUE})")
   String fill;

@@ -46,7 +46,7 @@ final class NbdBenchCommand implements Callable<Integer> {
   int warmupPasses;
   @Option(names = "--verify", paramLabel = "FILE", description = "check every byte of the timed reads against this file")
   Path verify;
-  @Option(names = "--pid", split = ",", paramLabel = "[NAME=]PID", description = "a server process whose CPU time to count; repeat or comma-separate")
+  @Option(names = "--pid", split = Lists.COMMAS, splitSynopsisLabel = ",", paramLabel = "[NAME=]PID", description = "a server process whose CPU time to count; repeat or comma-separate")
   List<String> pids = new ArrayList<>();
   @Option(names = "--replies", defaultValue = "structured", description = "structured (if the server offers them) or simple (default ${DEFAULT-VALUE})")
   String replies;

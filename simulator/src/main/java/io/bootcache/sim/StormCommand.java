@@ -103,7 +103,7 @@ final class StormCommand implements Callable<Integer> {
   @Option(names = "--backend-latency-ms", defaultValue = "1", description = "latency added to every backend read (default ${DEFAULT-VALUE})")
   double backendLatencyMs;
 
-  @Option(names = "--nodes", split = ",", description = "external cluster h:p,h:p (image files must be readable by its nodes)")
+  @Option(names = "--nodes", split = Lists.COMMAS, splitSynopsisLabel = ",", description = "external cluster h:p,h:p (image files must be readable by its nodes)")
   List<String> nodes = new ArrayList<>();
   @Option(names = "--cache-region", defaultValue = "256MiB", description = "blocks region per in-process node (default ${DEFAULT-VALUE})")
   String cacheRegion;
@@ -112,7 +112,7 @@ final class StormCommand implements Callable<Integer> {
   @Option(names = "--dup-fraction", defaultValue = "0.1", description = "share of generated blocks that repeat common content (default ${DEFAULT-VALUE})")
   double dupFraction;
 
-  @Option(names = "--modes", split = ",", defaultValue = "none,cold", description = "modes to run: none (no cache), cold, warm (default ${DEFAULT-VALUE})")
+  @Option(names = "--modes", split = Lists.COMMAS, splitSynopsisLabel = ",", defaultValue = "none,cold", description = "modes to run: none (no cache), cold, warm (default ${DEFAULT-VALUE})")
   List<String> modes;
   @Option(names = "--warm", description = "also run the storm a second time on the warm cluster")
   boolean warm;

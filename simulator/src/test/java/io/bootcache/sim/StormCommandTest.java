@@ -7,6 +7,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -33,6 +34,20 @@ class StormCommandTest {
         "--backend-iops", "0", "--backend-latency-ms", "0", "--work-dir", dir.resolve("work").toString());
     assertEquals("0", r[0], r[1] + r[2]);
     assertTrue(r[2].contains("trace lat.csv (3 requests; 2 operation(s) that are neither reads nor writes skipped (E 1, F 1))"), r[2]);
+  }
+
+  @Test
+  void listsMayHaveSpacesAfterTheirCommas() {
+    StormCommand storm = (StormCommand) Main.commandLine().parseArgs("storm", "--modes", "none, cold", "--nodes",
+        "127.0.0.1:7400 ,127.0.0.1:7410").subcommand().commandSpec().userObject();
+    assertEquals(List.of("none", "cold"), storm.modes);
+    assertEquals(List.of("127.0.0.1:7400", "127.0.0.1:7410"), storm.nodes);
+    BenchCommand bench = (BenchCommand) Main.commandLine().parseArgs("bench", "--concurrency", "1, 16", "--nodes", "127.0.0.1:7400")
+        .subcommand().commandSpec().userObject();
+    assertEquals(List.of(1, 16), bench.concurrency);
+    NbdBenchCommand nbd = (NbdBenchCommand) Main.commandLine().parseArgs("nbd-bench", "--pid", "nbdkit=12, qemu=34", "nbd://127.0.0.1/x")
+        .subcommand().commandSpec().userObject();
+    assertEquals(List.of("nbdkit=12", "qemu=34"), nbd.pids);
   }
 
   @Test

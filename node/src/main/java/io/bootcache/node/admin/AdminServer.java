@@ -19,28 +19,34 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
- * The HTTP admin endpoint: /health, /metrics (Prometheus text), /images and /disks (JSON). With TLS it
- * speaks HTTPS and asks for a client certificate without requiring one: /health answers anyone (probes
- * of orchestrators show no certificate); the rest wants a certificate whose principal holds a grant
- * (a Prometheus scrape shows one), and /images and /disks list what that principal may read.
+ * The HTTP admin endpoint: /health, /health/live, /health/ready, /metrics (Prometheus text), /images
+ * and /disks (JSON). With TLS it speaks HTTPS and asks for a client certificate without requiring one:
+ * the health paths answer anyone (probes of orchestrators show no certificate); the rest wants a
+ * certificate whose principal holds a grant (a Prometheus scrape shows one), and /images and /disks
+ * list what that principal may read.
  */
 public final class AdminServer {
+  /** Paths that answer without a client certificate: orchestrators' probes show none. */
+  private static final Set<String> HEALTH_PATHS = Set.of("/health", "/health/live", "/health/ready");
   private final HttpServer server;
 
   private AdminServer(HttpServer server) {
     this.server = server;
   }
 
-  public static AdminServer start(Vertx vertx, NodeConfig config, NodeServices node, GrpcApi api, Access access)
-      throws Exception {
+  /** {@code serving}: whether every edge of the node listens (gRPC, NBD); the node is ready once it does. */
+  public static AdminServer start(Vertx vertx, NodeConfig config, NodeServices node, GrpcApi api, Access access,
+      BooleanSupplier serving) throws Exception {
     Router router = Router.router(vertx);
     router.route().handler(ctx -> {
-      if (ctx.request().path().equals("/health") || access.knows(callerOf(ctx))) {
+      if (HEALTH_PATHS.contains(ctx.request().path()) || access.knows(callerOf(ctx))) {
         ctx.next();
       } else {
         ctx.response().setStatusCode(403).putHeader("content-type", "text/plain")
@@ -53,8 +59,20 @@ public final class AdminServer {
         .put("grpc", config.bindHost() + ":" + config.grpcPort())
         .put("clusterNodes", node.ignite().cluster().forServers().nodes().size())
         .encodePrettily()));
-    router.get("/metrics").handler(ctx -> reply(ctx, node, "text/plain; version=0.0.4",
-        () -> PrometheusText.of(node.metrics().registry(), api.stats())));
+    // live: the event loop answers; a restart is the cure for anything else
+    router.get("/health/live").handler(ctx -> ctx.response().putHeader("content-type", "application/json")
+        .end(new JsonObject().put("status", "LIVE").put("node", config.nodeName()).encode()));
+    router.get("/health/ready").handler(ctx -> {
+      Future.fromCompletionStage(CompletableFuture.supplyAsync(() -> Readiness.of(node.ignite(), serving.getAsBoolean()),
+              node.workers()), ctx.vertx().getOrCreateContext())
+          .onComplete(r -> {
+            Readiness ready = r.succeeded() ? r.result() : Readiness.no("the cluster did not answer: " + r.cause());
+            ctx.response().setStatusCode(ready.ready() ? 200 : 503).putHeader("content-type", "application/json")
+                .end(ready.json(config.nodeName()).encode());
+          });
+    });
+    router.get("/metrics").handler(ctx -> reply(ctx, node, "text/plain; version=0.0.4; charset=utf-8",
+        () -> PrometheusText.of(node.metrics(), node.ignite(), api.stats(), node.metrics().images.maxImages())));
     router.get("/images").handler(ctx -> reply(ctx, node, "application/json", () -> {
       JsonArray out = new JsonArray();
       Principal caller = callerOf(ctx);

@@ -1,84 +1,114 @@
 package io.bootcache.node.admin;
 
-import com.codahale.metrics.Counter;
-import com.codahale.metrics.Gauge;
-import com.codahale.metrics.Histogram;
-import com.codahale.metrics.Meter;
-import com.codahale.metrics.MetricRegistry;
-import com.codahale.metrics.Snapshot;
-import com.codahale.metrics.Timer;
+import io.bootcache.node.NodeMetrics;
+import io.bootcache.node.cluster.Regions;
+import io.bootcache.node.metrics.LatencyHistogram;
+import io.bootcache.node.metrics.MetricsSink;
 import io.bootcache.v1.ImageStats;
 import io.bootcache.v1.Stats;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import org.apache.ignite.DataRegionMetrics;
+import org.apache.ignite.Ignite;
 
-/** The Dropwizard registry and the cluster's figures in the Prometheus text exposition format. */
-final class PrometheusText {
+/**
+ * The node's metrics and the cluster's figures in the Prometheus text exposition format (0.0.4):
+ * every family with its HELP and TYPE lines.
+ */
+final class PrometheusText implements MetricsSink {
   private final StringBuilder out = new StringBuilder();
 
-  static String of(MetricRegistry registry, Stats stats) {
+  static String of(NodeMetrics metrics, Ignite ignite, Stats stats, int maxImages) {
     PrometheusText p = new PrometheusText();
-    p.registry(registry);
-    p.cluster(stats);
+    metrics.writeTo(p);
+    p.regions(ignite);
+    p.cluster(stats, maxImages);
     return p.out.toString();
   }
 
-  private void registry(MetricRegistry registry) {
-    for (Map.Entry<String, Counter> e : registry.getCounters().entrySet()) {
-      sample(name(e.getKey()) + "_total", "counter", e.getValue().getCount());
+  /** This node's share of the Ignite regions. */
+  private void regions(Ignite ignite) {
+    Map<String, Long> used = new LinkedHashMap<>();
+    for (String region : List.of(Regions.META, Regions.BLOCKS, Regions.BLOCKMAP)) {
+      DataRegionMetrics m = ignite.dataRegionMetrics(region);
+      if (m != null) used.put(region, m.getTotalUsedPages() * (long) Regions.PAGE_SIZE);
     }
-    for (Map.Entry<String, Meter> e : registry.getMeters().entrySet()) {
-      sample(name(e.getKey()) + "_total", "counter", e.getValue().getCount());
-    }
-    for (Map.Entry<String, Gauge> e : registry.getGauges().entrySet()) {
-      if (e.getValue().getValue() instanceof Number n) sample(name(e.getKey()), "gauge", n.doubleValue());
-    }
-    for (Map.Entry<String, Timer> e : registry.getTimers().entrySet()) {
-      summary(name(e.getKey()) + "_seconds", e.getValue().getSnapshot(), e.getValue().getCount(), 1e-9);
-    }
-    for (Map.Entry<String, Histogram> e : registry.getHistograms().entrySet()) {
-      summary(name(e.getKey()), e.getValue().getSnapshot(), e.getValue().getCount(), 1);
-    }
+    labelled("bootcache_region_node_used_bytes", "Bytes of this node's Ignite data regions in use (off-heap).",
+        "gauge", "region", used);
   }
 
-  private void cluster(Stats s) {
-    sample("bootcache_cluster_nodes", "gauge", s.getClusterNodes());
-    sample("bootcache_cached_blocks", "gauge", s.getCachedBlocks());
-    sample("bootcache_cached_bytes", "gauge", s.getCachedBytes());
-    sample("bootcache_region_used_bytes", "gauge", s.getRegionUsedBytes());
-    sample("bootcache_region_max_bytes", "gauge", s.getRegionMaxBytes());
-    sample("bootcache_cluster_evicted_misses_total", "counter", s.getEvictions());
-    out.append("# TYPE bootcache_image_working_set_bytes gauge\n");
+  /** Figures of the whole cluster: every node shows the same, so take max(), not sum(), across nodes. */
+  private void cluster(Stats s, int maxImages) {
+    String whole = " The whole cluster's: every node shows the same figure.";
+    gauge("bootcache_cluster_nodes", "Server nodes in the cluster.", s.getClusterNodes());
+    gauge("bootcache_cached_blocks", "Blocks cached in the cluster (primary copies)." + whole, s.getCachedBlocks());
+    gauge("bootcache_cached_bytes", "Bytes of blocks cached in the cluster (primary copies)." + whole,
+        s.getCachedBytes());
+    gauge("bootcache_region_used_bytes", "Bytes in use of the blocks regions of all nodes." + whole,
+        s.getRegionUsedBytes());
+    gauge("bootcache_region_max_bytes", "Caps of the blocks regions of all nodes (--memory)." + whole,
+        s.getRegionMaxBytes());
+    counter("bootcache_cluster_evicted_misses_total", "Reads that found a block evicted, on all nodes." + whole,
+        s.getEvictions());
+    Map<String, Long> workingSet = new LinkedHashMap<>();
+    Map<String, Long> boots = new LinkedHashMap<>();
     for (ImageStats i : s.getImagesList()) {
-      out.append("bootcache_image_working_set_bytes{image=\"").append(i.getImageId()).append("\"} ")
-          .append(i.getWorkingSetBytes()).append('\n');
+      if (workingSet.size() == maxImages) break;
+      workingSet.put(i.getImageId(), i.getWorkingSetBytes());
+      boots.put(i.getImageId(), (long) i.getBoots());
     }
-    out.append("# TYPE bootcache_image_boots gauge\n");
-    for (ImageStats i : s.getImagesList()) {
-      out.append("bootcache_image_boots{image=\"").append(i.getImageId()).append("\"} ").append(i.getBoots()).append('\n');
-    }
+    String capped = " The first " + maxImages + " images only.";
+    labelled("bootcache_image_working_set_bytes", "Bytes of the image its boot profile holds." + whole + capped,
+        "gauge", "image", workingSet);
+    labelled("bootcache_image_profile_boots", "Boots folded into the image's boot profile." + whole + capped,
+        "gauge", "image", boots);
   }
 
-  private void summary(String name, Snapshot s, long count, double scale) {
-    out.append("# TYPE ").append(name).append(" summary\n");
-    quantile(name, "0.5", s.getMedian() * scale);
-    quantile(name, "0.95", s.get95thPercentile() * scale);
-    quantile(name, "0.99", s.get99thPercentile() * scale);
-    out.append(name).append("_count ").append(count).append('\n');
+  @Override
+  public void counter(String name, String help, double value) {
+    head(name, help, "counter");
+    sample(name, "", value);
   }
 
-  private void quantile(String name, String q, double v) {
-    out.append(name).append("{quantile=\"").append(q).append("\"} ").append(v).append('\n');
+  @Override
+  public void gauge(String name, String help, double value) {
+    head(name, help, "gauge");
+    sample(name, "", value);
   }
 
-  private void sample(String name, String type, double v) {
+  @Override
+  public void histogram(String name, String help, LatencyHistogram.Snapshot s) {
+    head(name, help, "histogram");
+    double[] bounds = s.bounds();
+    for (int i = 0; i < bounds.length; i++) sample(name + "_bucket", "le=\"" + number(bounds[i]) + "\"", s.cumulative()[i]);
+    sample(name + "_bucket", "le=\"+Inf\"", s.count());
+    sample(name + "_sum", "", s.sumSeconds());
+    sample(name + "_count", "", s.count());
+  }
+
+  @Override
+  public void labelled(String name, String help, String type, String label, Map<String, ? extends Number> values) {
+    head(name, help, type);
+    values.forEach((value, n) -> sample(name, label + "=\"" + escape(value) + "\"", n.doubleValue()));
+  }
+
+  private void head(String name, String help, String type) {
+    out.append("# HELP ").append(name).append(' ').append(help.replace("\\", "\\\\").replace("\n", "\\n")).append('\n');
     out.append("# TYPE ").append(name).append(' ').append(type).append('\n');
-    out.append(name).append(' ').append(v == Math.rint(v) ? String.valueOf((long) v) : String.valueOf(v)).append('\n');
   }
 
-  /** Dropwizard names ("vertx.http.servers...") as Prometheus names. */
-  static String name(String dropwizard) {
-    String n = dropwizard.replaceAll("[^a-zA-Z0-9_:]", "_");
-    return Character.isDigit(n.charAt(0)) ? "_" + n : n;
+  private void sample(String name, String labels, double v) {
+    out.append(name);
+    if (!labels.isEmpty()) out.append('{').append(labels).append('}');
+    out.append(' ').append(number(v)).append('\n');
   }
 
+  private static String number(double v) {
+    return v == Math.rint(v) && Math.abs(v) < 1e15 ? String.valueOf((long) v) : String.valueOf(v);
+  }
+
+  static String escape(String labelValue) {
+    return labelValue.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
+  }
 }

@@ -12,7 +12,6 @@ import io.vertx.grpc.server.GrpcServerResponse;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -93,7 +92,7 @@ final class FetchStreamHandler {
 
   private void timed(long started, boolean failed) {
     node.metrics().fetches.mark();
-    node.metrics().fetchLatency.update(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+    node.metrics().fetchLatency.observeSince(started);
     if (failed) node.metrics().fetchErrors.inc();
   }
 

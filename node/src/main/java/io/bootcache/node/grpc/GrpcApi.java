@@ -134,13 +134,13 @@ public final class GrpcApi implements Service {
 
   private Future<FetchResponse> fetch(Principal caller, FetchRequest r) {
     Context ctx = vertx.getOrCreateContext();
-    var timer = node.metrics().fetchLatency.time();
+    long started = System.nanoTime();
     CompletableFuture<FetchResponse> out = CompletableFuture
         .supplyAsync(() -> fetches.validate(caller, r), node.workers())
         .thenCompose(req -> node.reader().read(req)
             .thenApply(res -> FetchRequests.detached(r.getId(), res, req.image().getBlockSize())))
         .whenComplete((res, err) -> {
-          timer.stop();
+          node.metrics().fetchLatency.observeSince(started);
           node.metrics().fetches.mark();
         });
     return Future.fromCompletionStage(out, ctx).recover(t -> {

@@ -65,6 +65,13 @@ final class ExportSession implements ExportConnection {
 
   @Override
   public CompletableFuture<ByteBuf> read(long offset, int length) {
+    long started = System.nanoTime();
+    CompletableFuture<ByteBuf> answer = answer(offset, length);
+    answer.whenComplete((b, e) -> node.metrics().nbdReadLatency.observeSince(started));
+    return answer;
+  }
+
+  private CompletableFuture<ByteBuf> answer(long offset, int length) {
     boot.read(offset, length);
     int bs = image.getBlockSize();
     if (diskId == null) {

@@ -94,7 +94,8 @@ public final class BlockReader {
 
     void finish(NodeMetrics metrics) {
       for (Block b : blocks) if (b == null) throw new IllegalStateException("a block of the read was never resolved");
-      metrics.blockHits.inc(hits);
+      metrics.hits(imageId(), hits);
+      served(metrics, req);
       done.complete(new ReadResult(blocks, hits, misses, lease));
     }
 
@@ -113,7 +114,8 @@ public final class BlockReader {
     int n = r.blockCount();
     HostTier.Lease lease = host.lookUp(r.image().getId(), r.firstBlock(), n);
     if (lease == null) return null;
-    metrics.blockHits.inc(n);
+    metrics.hits(r.image().getId(), n);
+    served(metrics, r);
     return new ReadResult(lease.blocks(), n, 0, lease);
   }
 
@@ -203,7 +205,7 @@ public final class BlockReader {
       byte[] b = bytes.get(e.getValue());
       if (b == null) { // a full clone's written block, evicted from the cluster: its own file has it
         long start = e.getKey() * bs;
-        b = backend.read(disk.getLocation(), start, (int) Math.min(bs, disk.getSize() - start));
+        b = readBackend(disk, start, (int) Math.min(bs, disk.getSize() - start));
         r.misses++;
       } else {
         r.hits++;
@@ -248,7 +250,7 @@ public final class BlockReader {
     int bs = r.req.image().getBlockSize();
     long start = r.first * bs;
     int length = (int) Math.min((long) r.blocks.length * bs, disk.getSize() - start);
-    byte[] bytes = backend.read(disk.getLocation(), start, length);
+    byte[] bytes = readBackend(disk, start, length);
     for (int k = 0; k < r.blocks.length; k++) {
       int from = k * bs;
       r.blocks[k] = Block.hashed(r.first + k, ByteBuffer.wrap(bytes, from, Math.min(bs, length - from)).slice());
@@ -338,7 +340,7 @@ public final class BlockReader {
       long[] idx = indexes.stream().mapToLong(Long::longValue).toArray();
       boolean admit = false;
       for (Read r : reads) admit |= r.req.admits() && needs.getOrDefault(r, Set.of()).contains(load);
-      metrics.blockMisses.inc(idx.length);
+      metrics.misses(load.imageId(), idx.length);
       loads.put(load, load(load, idx, admit));
     });
     for (Read r : reads) {
@@ -411,6 +413,19 @@ public final class BlockReader {
     Image image = req.image();
     long blocks = (image.getSize() + image.getBlockSize() - 1) / image.getBlockSize();
     host.hold(image.getId(), blocks, image.getBlockSize(), b, req.admission() == ReadRequest.Admission.PREFETCH);
+  }
+
+  /** A read of a disk's own file, counted for the disk's image. */
+  private byte[] readBackend(Disk disk, long start, int length) {
+    long t0 = System.nanoTime();
+    byte[] bytes = backend.read(disk.getLocation(), start, length);
+    metrics.backendRead(disk.getImageId(), length, System.nanoTime() - t0);
+    return bytes;
+  }
+
+  /** A read answered to a VM or client; a prefetch's is not one. */
+  private static void served(NodeMetrics metrics, ReadRequest r) {
+    if (r.admission() != ReadRequest.Admission.PREFETCH) metrics.served(r.image().getId(), r.length());
   }
 
   private static boolean hasHoles(Read r) {

@@ -1,6 +1,7 @@
 package io.bootcache.node.read;
 
 import io.bootcache.node.cluster.BlockHash;
+import io.bootcache.node.metrics.ImageMetrics;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.Arrays;
@@ -39,11 +40,18 @@ public final class HostTier {
   private final LongAdder prefetchUsed = new LongAdder();
   private final LongAdder prefetchWasted = new LongAdder();
   private final AtomicLong residentBytes = new AtomicLong();
+  private final ImageMetrics perImage;
 
   /** A tier of at most {@code capacity} bytes of slabs; 0 turns it off (it holds nothing). */
   public HostTier(long capacity) {
+    this(capacity, new ImageMetrics(0));
+  }
+
+  /** ... whose prefetched blocks are also counted per image, used or evicted unused. */
+  public HostTier(long capacity, ImageMetrics perImage) {
     if (capacity < 0) throw new IllegalArgumentException("capacity must not be negative, got " + capacity);
     this.capacity = capacity;
+    this.perImage = perImage;
   }
 
   /** One held block: where its bytes are, and who reads it now. */
@@ -110,9 +118,11 @@ public final class HostTier {
 
   /** The held blocks of one image, by index; pages of the index space appear as blocks arrive. */
   static final class Table {
+    final String imageId;
     private final AtomicReferenceArray<AtomicReferenceArray<Entry>> pages;
 
-    Table(long blocks) {
+    Table(String imageId, long blocks) {
+      this.imageId = imageId;
       this.pages = new AtomicReferenceArray<>((int) ((blocks + PAGE - 1) / PAGE));
     }
 
@@ -208,7 +218,10 @@ public final class HostTier {
         e.table.remove(e);
         residentBytes.addAndGet(-e.length);
         evictions.increment();
-        if (e.prefetched) prefetchWasted.increment();
+        if (e.prefetched) {
+          prefetchWasted.increment();
+          perImage.of(e.table.imageId).prefetchUnused.increment();
+        }
         return e.slot;
       }
       return null;
@@ -246,6 +259,7 @@ public final class HostTier {
         if (e.prefetched) {
           e.prefetched = false;
           prefetchUsed.increment();
+          perImage.of(imageId).prefetchUsed.increment();
         }
         entries[k] = e;
       } else if (all) {
@@ -262,7 +276,7 @@ public final class HostTier {
    */
   public void hold(String imageId, long imageBlocks, int blockSize, Block block, boolean prefetch) {
     if (capacity == 0 || block.length() == 0 || block.length() > blockSize) return;
-    Table table = tables.computeIfAbsent(imageId, id -> new Table(imageBlocks));
+    Table table = tables.computeIfAbsent(imageId, id -> new Table(id, imageBlocks));
     if (table.get(block.index()) != null) return;
     Entry e = slabs.computeIfAbsent(blockSize, Slab::new).hold(table, block);
     if (e == null) {

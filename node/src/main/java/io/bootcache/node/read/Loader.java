@@ -169,8 +169,10 @@ public final class Loader {
     Key[] keys = new Key[run.size()];
     for (int k = 0; k < keys.length; k++) keys[k] = new Key(image.getId(), first + k);
     byte[] bytes;
+    long t0 = System.nanoTime();
     try {
       bytes = backend.read(image.getLocation(), start, length);
+      metrics.backendRead(image.getId(), length, System.nanoTime() - t0);
     } catch (RuntimeException e) {
       for (Key key : keys) {
         wantAdmission.remove(key);

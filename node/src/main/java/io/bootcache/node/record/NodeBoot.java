@@ -74,6 +74,8 @@ public final class NodeBoot {
       profiles.merge(image.getId(), image.getBlockSize(), read.asMap());
       sessions.setBlocksRead(session.getId(), read.size());
     }
-    sessions.end(session.getId());
+    // the boot lasted until its last request: idleness is noticed later
+    long idleNanos = System.nanoTime() - lastRequestNanos;
+    sessions.end(session.getId(), System.currentTimeMillis() - TimeUnit.NANOSECONDS.toMillis(idleNanos));
   }
 }

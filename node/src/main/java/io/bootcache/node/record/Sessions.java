@@ -2,6 +2,7 @@ package io.bootcache.node.record;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.bootcache.node.ApiError;
+import io.bootcache.node.NodeMetrics;
 import io.bootcache.node.catalog.Ids;
 import io.bootcache.node.cluster.Caches;
 import io.bootcache.v1.BootSession;
@@ -9,6 +10,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import org.apache.ignite.Ignite;
 import org.apache.ignite.IgniteCache;
 
@@ -20,12 +22,14 @@ import org.apache.ignite.IgniteCache;
 public final class Sessions {
   private final IgniteCache<String, byte[]> sessions;
   private final Duration window;
+  private final NodeMetrics metrics;
   /** session id -> deadline (ms), so fetches check admission without a cluster round trip. */
   private final Map<String, Long> deadlines = new ConcurrentHashMap<>();
 
-  public Sessions(Ignite ignite, Duration window) {
+  public Sessions(Ignite ignite, Duration window, NodeMetrics metrics) {
     this.sessions = ignite.cache(Caches.SESSIONS);
     this.window = window;
+    this.metrics = metrics;
   }
 
   /** Opens a boot session of an image ({@code diskId} empty) or a disk of {@code size} bytes. */
@@ -42,6 +46,7 @@ public final class Sessions {
         .build();
     sessions.put(s.getId(), s.toByteArray());
     deadlines.put(s.getId(), s.getDeadlineMs());
+    metrics.bootStarted(imageId);
     return s;
   }
 
@@ -103,12 +108,23 @@ public final class Sessions {
    * ending it again, a retry, answers the same. Returns the ended session.
    */
   public BootSession end(String id) {
+    return end(id, System.currentTimeMillis());
+  }
+
+  /**
+   * Ends the session as of {@code lastActiveMs}: a boot that went idle ended at its last request, not
+   * when the idleness was noticed. Its time from start to end is counted as a boot's duration.
+   */
+  public BootSession end(String id, long lastActiveMs) {
     while (true) {
       BootSession s = get(id);
       if (s.getEndedAtMs() > 0) return s;
-      BootSession ended = s.toBuilder().setEndedAtMs(Math.max(System.currentTimeMillis(), s.getStartedAtMs())).build();
+      long now = System.currentTimeMillis();
+      BootSession ended = s.toBuilder().setEndedAtMs(Math.max(now, s.getStartedAtMs())).build();
       if (sessions.replace(id, s.toByteArray(), ended.toByteArray())) {
         deadlines.put(id, ended.getEndedAtMs());
+        long lasted = Math.max(0, Math.min(now, lastActiveMs) - s.getStartedAtMs());
+        metrics.bootEnded(TimeUnit.MILLISECONDS.toNanos(lasted));
         return ended;
       }
     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.bootcache.node.metrics.ImageMetrics;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
@@ -86,15 +87,21 @@ class HostTierTest {
 
   @Test
   void prefetchedBlocksAreCountedAsUsedWhenReadAndWastedWhenEvictedUnread() {
-    HostTier tier = new HostTier(HostTier.CHUNK_BYTES);
+    ImageMetrics perImage = new ImageMetrics(10);
+    HostTier tier = new HostTier(HostTier.CHUNK_BYTES, perImage);
     for (long i = 0; i < 10; i++) tier.hold("img", 100_000, BS, block(i), true);
+    tier.hold("other-img", 100_000, BS, block(0), true);
     tier.hold("img", 100_000, BS, block(3), true); // held already: not counted again
-    assertEquals(10, tier.prefetched());
+    assertEquals(11, tier.prefetched());
     tier.lookUp("img", 0, 4).release();
     tier.lookUp("img", 2, 2).release(); // read again: used once
     assertEquals(4, tier.prefetchUsed());
     for (long i = 10; i < SLOTS + 20; i++) tier.hold("img", 100_000, BS, block(i), false); // pushes the rest out
-    assertEquals(6, tier.prefetchWasted(), "blocks 4 to 9 were prefetched for nothing");
+    assertEquals(7, tier.prefetchWasted(), "blocks 4 to 9 and other-img's block 0 were prefetched for nothing");
+    assertEquals(4, perImage.of("img").prefetchUsed.sum());
+    assertEquals(6, perImage.of("img").prefetchUnused.sum());
+    assertEquals(0, perImage.of("other-img").prefetchUsed.sum());
+    assertEquals(1, perImage.of("other-img").prefetchUnused.sum());
   }
 
   @Test
