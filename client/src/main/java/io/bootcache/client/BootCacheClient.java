@@ -125,7 +125,7 @@ public final class BootCacheClient implements AutoCloseable {
     for (String a : b.nodes) nodes.add(new NodeChannel(a, vertx, unaryGrpc, grpcClients, deadline));
     this.catalog = new Catalog(b.locations);
     this.filesBackend = b.backend == null;
-    this.backend = filesBackend ? new FileBackend(catalog::backingFile) : b.backend;
+    this.backend = filesBackend ? new FileBackend(catalog::backingFile, catalog::pinOf) : b.backend;
     this.backendIo = Executors.newFixedThreadPool(b.backendThreads, daemonThreads("bootcache-backend"));
     // The catalog (backing files for the fallback) is learned on the first answered read of an unknown target.
   }
@@ -318,7 +318,9 @@ public final class BootCacheClient implements AutoCloseable {
         } catch (BootCacheException e) {
           counters.errors.increment();
           // A range past the end is the caller's error either way; anything else means we had no answer.
-          result.completeExceptionally(e.status() == GrpcStatus.OUT_OF_RANGE || e.status() == GrpcStatus.INVALID_ARGUMENT ? e
+          // A changed image file is refused as the node refuses it: no other answer exists.
+          result.completeExceptionally(e.status() == GrpcStatus.OUT_OF_RANGE || e.status() == GrpcStatus.INVALID_ARGUMENT
+              || e.status() == GrpcStatus.FAILED_PRECONDITION ? e
               : new BootCacheException(GrpcStatus.UNAVAILABLE,
                   "the cluster did not answer (" + why + ") and the backend could not serve it: " + e.getMessage(), e));
         } catch (IOException | RuntimeException e) {

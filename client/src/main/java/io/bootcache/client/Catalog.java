@@ -51,6 +51,19 @@ final class Catalog {
     return Optional.of(toPath(d.getLocation()));
   }
 
+  /**
+   * The registered image whose content pin the target's file must match: an image read from the file
+   * it was registered at (a location given elsewhere is the application's own copy).
+   */
+  Optional<Image> pinOf(Target t) {
+    if (t.isDisk()) return Optional.empty();
+    Image image = images.get(t.id());
+    if (image == null) return Optional.empty();
+    Path given = givenLocations.get(t.id());
+    if (given != null && !given.equals(toPath(image.getLocation()))) return Optional.empty();
+    return Optional.of(image);
+  }
+
   /** True when the target is a disk whose true bytes no file holds (a linked clone, or a disk not known yet). */
   boolean hasNoFile(Target t) {
     return t.isDisk() && backingFile(t).isEmpty();

@@ -8,6 +8,7 @@ import io.bootcache.node.admin.AdminServer;
 import io.bootcache.node.backend.Backend;
 import io.bootcache.node.backend.RateLimiter;
 import io.bootcache.node.catalog.Catalog;
+import io.bootcache.node.catalog.FileRoots;
 import io.bootcache.node.catalog.LayerLossWatch;
 import io.bootcache.node.catalog.MetadataFiles;
 import io.bootcache.node.catalog.MetadataMirror;
@@ -156,7 +157,7 @@ public final class BootCacheNode implements AutoCloseable {
   private static NodeServices wire(NodeConfig config, Ignite ignite, NodeMetrics metrics, NodeThreads threads) {
     MetadataFiles files = new MetadataFiles(config.dataDir());
     BlockMaps maps = new BlockMaps(ignite, config.stripeBlocks());
-    Catalog catalog = new Catalog(ignite, files, maps);
+    Catalog catalog = new Catalog(ignite, files, maps, new FileRoots(config.imageRoots(), config.diskRoots()));
     BlockStore store = new BlockStore(ignite);
     HostTier host = new HostTier(config.hostTierBytes(), metrics.images);
     metrics.hostTier(host);

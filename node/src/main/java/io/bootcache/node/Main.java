@@ -126,6 +126,14 @@ public final class Main implements Callable<Integer> {
       description = "With TLS: which principal (a client certificate's subject CN) may do what, "
           + "one grant a line: PRINCIPAL = admin|host|reader[: images=ID,ID disks=ID,ID].")
   Path grants;
+  @Option(names = "--image-root", split = "\\s*,\\s*", paramLabel = "DIR",
+      description = "Only regular files under this directory may be registered as images (symlinks resolved); "
+          + "repeat or comma-separate (default: ${sys:java.io.tmpdir}).")
+  List<Path> imageRoots = new ArrayList<>();
+  @Option(names = "--disk-root", split = "\\s*,\\s*", paramLabel = "DIR",
+      description = "Only regular files under this directory may be registered as full clones, which NBD writes into; "
+          + "repeat or comma-separate (default: ${sys:java.io.tmpdir}).")
+  List<Path> diskRoots = new ArrayList<>();
   @Option(names = "--insecure", defaultValue = "false",
       description = "Serve without TLS on an address other hosts reach (--bind or --nbd not on loopback): "
           + "only on a network you trust.")
@@ -198,6 +206,8 @@ public final class Main implements Callable<Integer> {
     b.diskCacheBytes(bytes(diskCacheSize)).rejoinGrace(duration(rejoinGrace));
     if (name != null) b.nodeName(name);
     try {
+      if (!imageRoots.isEmpty()) b.imageRoots(imageRoots);
+      if (!diskRoots.isEmpty()) b.diskRoots(diskRoots);
       TlsFiles tls = TlsFiles.fromOptions(tlsCert, tlsKey, tlsCa);
       if (tls != null) b.tls(tls);
       if (grants != null) b.grants(grants);

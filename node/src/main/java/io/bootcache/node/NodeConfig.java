@@ -20,6 +20,8 @@ public final class NodeConfig {
   public static final int DEFAULT_DISCOVERY_PORT = 47500;
   public static final int DEFAULT_COMMUNICATION_PORT = 47100;
   public static final long MIB = 1024L * 1024;
+  /** The default image and disk root: where the README's walk-through and the tests keep their files. */
+  private static final Path TMP = Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath().normalize();
   /** A Kubernetes namespace or service name (an RFC 1123 DNS label). */
   private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
 
@@ -60,6 +62,8 @@ public final class NodeConfig {
   private final Path grantsFile;
   private final Grants grants;
   private final boolean insecure;
+  private final List<Path> imageRoots;
+  private final List<Path> diskRoots;
 
   private NodeConfig(Builder b) {
     this.nodeName = b.nodeName;
@@ -96,6 +100,8 @@ public final class NodeConfig {
     this.grantsFile = b.grantsFile;
     this.grants = b.grants;
     this.insecure = b.insecure;
+    this.imageRoots = b.imageRoots;
+    this.diskRoots = b.diskRoots;
   }
 
   public static Builder builder() {
@@ -139,6 +145,8 @@ public final class NodeConfig {
     b.grantsFile = grantsFile;
     b.grants = grants;
     b.insecure = insecure;
+    b.imageRoots = imageRoots;
+    b.diskRoots = diskRoots;
     return b;
   }
 
@@ -213,6 +221,10 @@ public final class NodeConfig {
   public Grants grants() { return grants; }
   /** Serve in the clear on an address other hosts reach: said on purpose, for a network that is trusted. */
   public boolean insecure() { return insecure; }
+  /** Directories whose regular files may be registered as images (default: java.io.tmpdir). */
+  public List<Path> imageRoots() { return imageRoots; }
+  /** Directories whose regular files may be registered as full clones, which NBD writes into (default: java.io.tmpdir). */
+  public List<Path> diskRoots() { return diskRoots; }
 
   @Override
   public String toString() {
@@ -226,7 +238,8 @@ public final class NodeConfig {
         + ", backendBytesPerSecond=" + backendBytesPerSecond + ", backendLatency=" + backendLatency + ", bootWindow=" + bootWindow
         + ", maxRequestBytes=" + maxRequestBytes + ", trustRecordedReads=" + trustRecordedReads
         + ", nbd=" + (nbdPort >= 0 ? nbdHost + ":" + nbdPort : "-") + ", nbdSocket=" + nbdSocket
-        + ", tls=" + (tls == null ? (insecure ? "off (insecure)" : "off") : tls + ", grants=" + grantsFile) + "}";
+        + ", tls=" + (tls == null ? (insecure ? "off (insecure)" : "off") : tls + ", grants=" + grantsFile)
+        + ", imageRoots=" + imageRoots + ", diskRoots=" + diskRoots + "}";
   }
 
   public static final class Builder {
@@ -264,6 +277,8 @@ public final class NodeConfig {
     private Path grantsFile;
     private Grants grants = Grants.NONE;
     private boolean insecure;
+    private List<Path> imageRoots = List.of(TMP);
+    private List<Path> diskRoots = List.of(TMP);
 
     private Builder() {}
 
@@ -329,6 +344,10 @@ public final class NodeConfig {
       return this;
     }
     public Builder insecure(boolean v) { insecure = v; return this; }
+    /** Only regular files under these directories may be registered as images. */
+    public Builder imageRoots(List<Path> v) { imageRoots = roots(v, "imageRoots"); return this; }
+    /** Only regular files under these directories may be registered as full clones. */
+    public Builder diskRoots(List<Path> v) { diskRoots = roots(v, "diskRoots"); return this; }
 
     /**
      * Refuses a node that would serve other hosts without TLS (unless told it is insecure on purpose),
@@ -368,6 +387,11 @@ public final class NodeConfig {
         throw new IllegalArgumentException(name + " must be a DNS label (a-z, 0-9, '-', at most 63), got '" + v + "'");
       }
       return v;
+    }
+
+    private static List<Path> roots(List<Path> v, String name) {
+      if (v.isEmpty()) throw new IllegalArgumentException(name + " must name at least one directory");
+      return v.stream().map(p -> p.toAbsolutePath().normalize()).toList();
     }
 
     private static int port(int v, String name) {

@@ -138,6 +138,23 @@ class MainTest {
   }
 
   @Test
+  void rootsRepeatOrTakeCommasAndDefaultToTheTemporaryDirectory() throws Exception {
+    Path tmp = Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath().normalize();
+    NodeConfig bare = parse(null).config();
+    assertEquals(List.of(tmp), bare.imageRoots());
+    assertEquals(List.of(tmp), bare.diskRoots());
+    NodeConfig flags = parse(null, "--image-root", "/srv/images,/var/lib/libvirt/images", "--image-root", "/mnt/x/../golden",
+        "--disk-root", "/srv/disks").config();
+    assertEquals(List.of(Path.of("/srv/images"), Path.of("/var/lib/libvirt/images"), Path.of("/mnt/golden")), flags.imageRoots());
+    assertEquals(List.of(Path.of("/srv/disks")), flags.diskRoots());
+    Path file = dir.resolve("node.properties");
+    Files.writeString(file, "image-root=/srv/images, /srv/more\ndisk-root=/srv/disks\n");
+    NodeConfig fromFile = parse(file).config();
+    assertEquals(List.of(Path.of("/srv/images"), Path.of("/srv/more")), fromFile.imageRoots());
+    assertEquals(List.of(Path.of("/srv/disks")), fromFile.diskRoots());
+  }
+
+  @Test
   void configBuilderRefusesNonsense() {
     assertThrows(IllegalArgumentException.class, () -> NodeConfig.builder().grpcPort(70000));
     assertThrows(IllegalArgumentException.class, () -> NodeConfig.builder().blocksRegionBytes(1024));

@@ -11,12 +11,12 @@ import io.bootcache.v1.Disk;
 import io.bootcache.v1.DiskState;
 import io.bootcache.v1.Image;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -37,13 +37,16 @@ public final class Catalog {
   private final IgniteCache<String, TargetKind> names;
   private final MetadataFiles files;
   private final BlockMaps maps;
+  private final FileRoots roots;
+  private final ContentPins pins = new ContentPins();
   /** Images never change once registered, so every node keeps the parsed ones. */
   private final Map<String, Image> imageMemo = new ConcurrentHashMap<>();
   /** Disk layer id -> the partitions this node has recorded as written (a subset of the disk's own record). */
   private final Map<String, BitSet> writtenHere = new ConcurrentHashMap<>();
 
-  public Catalog(Ignite ignite, MetadataFiles files, BlockMaps maps) {
+  public Catalog(Ignite ignite, MetadataFiles files, BlockMaps maps, FileRoots roots) {
     this.maps = maps;
+    this.roots = roots;
     this.images = ignite.cache(Caches.IMAGES);
     this.disks = ignite.cache(Caches.DISKS);
     this.names = ignite.cache(Caches.NAMES);
@@ -95,14 +98,15 @@ public final class Catalog {
     if (bs < 512 || bs > Regions.MAX_BLOCK_SIZE || Integer.bitCount(bs) != 1) {
       throw ApiError.invalid("block size " + blockSize + " is not a power of two from 512 to " + Regions.MAX_BLOCK_SIZE);
     }
-    Path path = backingFile("image " + id, location);
-    Image image = Image.newBuilder()
+    Path path = roots.image("image " + id, location);
+    FileRoots.requireDistinct("image " + id, path, diskFiles(""));
+    Image image = ContentPins.pin(Image.newBuilder()
         .setId(id)
         .setLocation(path.toString())
         .setSize(sizeOf(path))
         .setBlockSize(bs)
         .setRegisteredAtMs(System.currentTimeMillis())
-        .build();
+        .build(), path);
     claim(id, TargetKind.IMAGE);
     byte[] existing = images.getAndPutIfAbsent(id, image.toByteArray());
     if (existing != null) {
@@ -110,6 +114,10 @@ public final class Catalog {
       if (!old.getLocation().equals(image.getLocation()) || old.getBlockSize() != bs || old.getSize() != image.getSize()) {
         throw ApiError.alreadyExists("image " + id + " is registered already, at " + old.getLocation() + " with "
             + old.getSize() + " bytes in blocks of " + old.getBlockSize() + "; images are immutable: use a new id");
+      }
+      if (!ContentPins.samePin(old, image)) {
+        throw ApiError.alreadyExists("image " + id + " is registered already, and " + old.getLocation()
+            + " changed since; images are immutable: register the new content under a new id");
       }
       return old;
     }
@@ -156,7 +164,10 @@ public final class Catalog {
         .setState(DiskState.ACTIVE);
     if (mode == CloneMode.FULL) {
       if (location.isEmpty()) throw ApiError.invalid("full clone " + id + " needs its own backing file (location)");
-      Path path = backingFile("disk " + id, location);
+      Path path = roots.disk("disk " + id, location);
+      Map<String, String> others = diskFiles(id);
+      for (Image i : images()) others.put("image " + i.getId(), i.getLocation());
+      FileRoots.requireDistinct("full clone " + id, path, others);
       long size = sizeOf(path);
       if (size != image.getSize()) {
         throw ApiError.invalid("full clone " + id + ": " + path + " has " + size + " bytes, its image " + imageId
@@ -277,7 +288,7 @@ public final class Catalog {
       }
       source = disk.getLocation();
     }
-    Path path = backingFile("resync source of disk " + disk.getId(), source);
+    Path path = roots.readable("resync source of disk " + disk.getId(), source);
     long size = sizeOf(path);
     if (size != disk.getSize()) {
       throw ApiError.invalid("resync source " + path + " has " + size + " bytes, disk " + disk.getId() + " has "
@@ -295,18 +306,21 @@ public final class Catalog {
     return "d:" + disk.getId() + "@" + disk.getGeneration();
   }
 
-  private static Path backingFile(String what, String location) {
-    if (location == null || location.isEmpty()) throw ApiError.invalid(what + ": location is missing");
-    Path path;
-    try {
-      path = location.startsWith("file:") ? Path.of(URI.create(location)) : Path.of(location);
-    } catch (IllegalArgumentException e) {
-      throw ApiError.invalid(what + ": location '" + location + "' is not a file path or file: URI");
+  /**
+   * Throws FAILED_PRECONDITION when the image's file no longer holds the content it was registered
+   * with; called after every backend read of it, before the bytes are answered or cached.
+   */
+  public void checkContent(Image image) {
+    pins.check(image);
+  }
+
+  /** "disk ID" to its file, for every full clone but {@code except}. */
+  private Map<String, String> diskFiles(String except) {
+    Map<String, String> out = new HashMap<>();
+    for (Disk d : disks()) {
+      if (!d.getLocation().isEmpty() && !d.getId().equals(except)) out.put("disk " + d.getId(), d.getLocation());
     }
-    path = path.toAbsolutePath().normalize();
-    if (!Files.isRegularFile(path)) throw ApiError.invalid(what + ": " + path + " is not a regular file");
-    if (!Files.isReadable(path)) throw ApiError.invalid(what + ": " + path + " is not readable");
-    return path;
+    return out;
   }
 
   private static long sizeOf(Path path) {

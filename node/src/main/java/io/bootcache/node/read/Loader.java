@@ -173,6 +173,7 @@ public final class Loader {
     try {
       bytes = backend.read(image.getLocation(), start, length);
       metrics.backendRead(image.getId(), length, System.nanoTime() - t0);
+      catalog.checkContent(image); // the bytes are the registered content, not a mix with a newer one
     } catch (RuntimeException e) {
       for (Key key : keys) {
         wantAdmission.remove(key);
