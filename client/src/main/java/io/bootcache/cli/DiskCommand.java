@@ -40,7 +40,7 @@ final class DiskCommand {
     @Option(names = "--full", description = "A full clone: the disk owns a copy of the image (give --location).")
     boolean full;
 
-    @Option(names = "--location", paramLabel = "FILE", description = "A full clone's own backing file, same size as the image.")
+    @Option(names = "--location", paramLabel = "FILE", description = "A full clone's own backing file (absolute path), same size as the image, under one of the nodes' --disk-root directories.")
     String location;
 
     @Option(names = "--json", description = "Print the disk as JSON.")

@@ -19,7 +19,7 @@ final class ImageCommand {
     @Parameters(index = "0", paramLabel = "ID", description = "The image id: 1 to 128 of [A-Za-z0-9._-].")
     String id;
 
-    @Parameters(index = "1", paramLabel = "LOCATION", description = "The backend file: an absolute path or a file: URI.")
+    @Parameters(index = "1", paramLabel = "LOCATION", description = "The backend file: its absolute path on the nodes' hosts, under one of their --image-root directories.")
     String location;
 
     @Option(names = "--block-size", paramLabel = "N", defaultValue = "0", converter = Sizes.Converter.class,

@@ -189,6 +189,9 @@ class HelmChartTest {
     assertEquals(List.of("node"), pod.getContainers().stream().map(Container::getName).toList());
     Container node = container(ds, "node");
     assertEquals("/run/bootcache/nbd.sock", env(node, "BOOTCACHE_NBD_SOCKET"));
+    // the mounted backend paths are the only roots files register under
+    assertEquals("/srv/images", env(node, "BOOTCACHE_IMAGE_ROOT"));
+    assertEquals("/srv/images", env(node, "BOOTCACHE_DISK_ROOT"));
     assertEquals(List.of(), UnknownFields.of(ds));
     assertEquals(List.of(), unknownVariables(node, longNames(new CommandLine(new Main()))));
     String socketVolume = mounts(node).get("/run/bootcache");

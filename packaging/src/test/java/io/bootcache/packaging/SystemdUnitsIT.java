@@ -67,7 +67,8 @@ class SystemdUnitsIT {
     assertEquals(List.of("bootcache"), node.get("User"));
     assertEquals(List.of("on-failure"), node.get("Restart"));
     assertEquals(List.of("strict"), node.get("ProtectSystem"));
-    assertEquals(List.of("/var/lib/bootcache /var/cache/bootcache"), node.get("ReadWritePaths"));
+    // the disk root of node.properties: the node's NBD server writes full clones there
+    assertEquals(List.of("/var/lib/bootcache /var/cache/bootcache -/srv/disks"), node.get("ReadWritePaths"));
     assertEquals(List.of("yes"), node.get("NoNewPrivileges"));
     assertEquals(List.of("yes"), node.get("PrivateTmp"));
     assertEquals(List.of("read-only"), node.get("ProtectHome"));

@@ -66,7 +66,8 @@ public final class Storm {
                 .backups(s.backups())
                 .backendIops(perNode.iops())
                 .backendBytesPerSecond(perNode.bytesPerSecond())
-                .backendLatency(s.throttle().latency()))
+                .backendLatency(s.throttle().latency())
+                .imageRoots(List.of(s.workDir().resolve("images").toAbsolutePath())))
             .start();
         nodes = local.grpcAddresses();
         described = "; cluster: " + s.hosts() + " in-process node(s), one per host, each reading the backend under "
