@@ -117,6 +117,10 @@ public final class Main implements Callable<Integer> {
       description = "Answer bytes queued per FetchStream at most; past them the node stops reading that stream's "
           + "requests until the client reads (default: ${DEFAULT-VALUE}).")
   String fetchQueue;
+  @Option(names = "--fetch-queue-total", defaultValue = "256m", paramLabel = "SIZE",
+      description = "Answer bytes queued over all FetchStreams at most; past them every stream waits, each still taking "
+          + "one request at a time (default: ${DEFAULT-VALUE}).")
+  String fetchQueueTotal;
   @Option(names = "--nbd-queue", defaultValue = "64m", paramLabel = "SIZE",
       description = "Bytes of reads and their answers held per NBD connection at most; past them the node stops reading "
           + "that connection (default: ${DEFAULT-VALUE}).")
@@ -234,7 +238,7 @@ public final class Main implements Callable<Integer> {
     try {
       if (!imageRoots.isEmpty()) b.imageRoots(imageRoots);
       if (!diskRoots.isEmpty()) b.diskRoots(diskRoots);
-      b.limits(new Limits(bytes(fetchQueue), bytes(nbdQueue), nbdMaxRequests, nbdMaxConnections,
+      b.limits(new Limits(bytes(fetchQueue), bytes(fetchQueueTotal), bytes(nbdQueue), nbdMaxRequests, nbdMaxConnections,
           duration(nbdHandshakeTimeout), maxImages, maxDisks, maxSessions));
       TlsFiles tls = TlsFiles.fromOptions(tlsCert, tlsKey, tlsCa);
       if (tls != null) b.tls(tls);

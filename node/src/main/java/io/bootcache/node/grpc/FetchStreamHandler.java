@@ -31,6 +31,9 @@ final class FetchStreamHandler {
 
   private final NodeServices node;
   private final FetchRequests requests;
+  private final AnswerBudget nodeBudget;
+  /** Told by the node's budget when it has room again. */
+  private final Runnable wake;
   private final Principal caller;
   private final Context context;
   private final GrpcServerRequest<FetchRequest, FetchResponse> in;
@@ -45,10 +48,12 @@ final class FetchStreamHandler {
   private boolean paused;
   private boolean closed;
 
-  FetchStreamHandler(NodeServices node, FetchRequests requests, Principal caller, Context context,
+  FetchStreamHandler(NodeServices node, FetchRequests requests, AnswerBudget nodeBudget, Principal caller, Context context,
       GrpcServerRequest<FetchRequest, FetchResponse> in, GrpcServerResponse<FetchRequest, FetchResponse> out) {
     this.node = node;
     this.requests = requests;
+    this.nodeBudget = nodeBudget;
+    this.wake = () -> context.runOnContext(v -> throttle());
     this.caller = caller;
     this.context = context;
     this.in = in;
@@ -117,6 +122,7 @@ final class FetchStreamHandler {
     long charged = Math.min(Math.max(0, length), node.config().maxRequestBytes());
     inFlight++;
     inFlightBytes += charged;
+    nodeBudget.charge(charged);
     return charged;
   }
 
@@ -137,12 +143,15 @@ final class FetchStreamHandler {
   private void released(long charged) {
     inFlight--;
     inFlightBytes -= charged;
+    nodeBudget.release(charged);
     throttle();
     endIfDone();
   }
 
   private void throttle() {
-    boolean tooMuch = inFlight >= MAX_IN_FLIGHT || inFlightBytes >= maxQueuedBytes || out.writeQueueFull();
+    boolean nodeFull = inFlight > 0 && nodeBudget.full(); // holding nothing, a stream may take one request
+    boolean tooMuch = nodeFull || inFlight >= MAX_IN_FLIGHT || inFlightBytes >= maxQueuedBytes || out.writeQueueFull();
+    if (nodeFull && !closed) nodeBudget.awaitRoom(wake);
     if (tooMuch && !paused) {
       paused = true;
       in.pause();
