@@ -151,6 +151,21 @@ class HelmChartTest {
   }
 
   @Test
+  void aDiskCacheIsKeptInTheHostDataDirectoryOnlyWhenSized() throws IOException {
+    Container plain = container(daemonSet(RenderedChart.render(Map.of())), "node");
+    assertTrue(plain.getEnv().stream().noneMatch(e -> e.getName().equals("BOOTCACHE_DISK_CACHE")));
+
+    Container node = container(daemonSet(RenderedChart.render(Map.of("node.diskCacheMiB", 8192))), "node");
+    assertEquals("/var/lib/bootcache/disk-cache", env(node, "BOOTCACHE_DISK_CACHE"));
+    assertEquals("8192m", env(node, "BOOTCACHE_DISK_CACHE_SIZE"));
+    assertEquals("2m", env(node, "BOOTCACHE_REJOIN_GRACE"));
+    assertTrue(node.getVolumeMounts().stream().anyMatch(m -> m.getMountPath().equals("/var/lib/bootcache")),
+        "the disk cache lives on the data directory's hostPath, so it outlives the pod");
+    Exception e = assertThrows(Exception.class, () -> RenderedChart.render(Map.of("node.diskCacheMiB", 64)));
+    assertTrue(e.getMessage().contains("node.diskCacheMiB is at least 128"), e.getMessage());
+  }
+
+  @Test
   void livenessAndReadinessAskTheAdminPortForHealth() throws IOException {
     Container node = container(daemonSet(RenderedChart.render(Map.of())), "node");
     assertEquals("/health/live", node.getLivenessProbe().getHttpGet().getPath());
