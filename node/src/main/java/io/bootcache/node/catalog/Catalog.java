@@ -2,6 +2,7 @@ package io.bootcache.node.catalog;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.bootcache.backends.ImageSources;
 import io.bootcache.node.ApiError;
 import io.bootcache.node.cluster.Caches;
 import io.bootcache.node.cluster.Regions;
@@ -95,14 +96,14 @@ public final class Catalog {
     if (bs < 512 || bs > Regions.MAX_BLOCK_SIZE || Integer.bitCount(bs) != 1) {
       throw ApiError.invalid("block size " + blockSize + " is not a power of two from 512 to " + Regions.MAX_BLOCK_SIZE);
     }
-    Path path = backingFile("image " + id, location);
-    Image image = Image.newBuilder()
-        .setId(id)
-        .setLocation(path.toString())
-        .setSize(sizeOf(path))
-        .setBlockSize(bs)
-        .setRegisteredAtMs(System.currentTimeMillis())
-        .build();
+    Image.Builder builder = Image.newBuilder().setId(id).setBlockSize(bs).setRegisteredAtMs(System.currentTimeMillis());
+    if (location != null && !ImageSources.isFile(location)) {
+      RemoteImages.describe("image " + id, location, builder);
+    } else {
+      Path path = backingFile("image " + id, location);
+      builder.setLocation(path.toString()).setSize(sizeOf(path));
+    }
+    Image image = builder.build();
     claim(id, TargetKind.IMAGE);
     byte[] existing = images.getAndPutIfAbsent(id, image.toByteArray());
     if (existing != null) {
@@ -297,6 +298,10 @@ public final class Catalog {
 
   private static Path backingFile(String what, String location) {
     if (location == null || location.isEmpty()) throw ApiError.invalid(what + ": location is missing");
+    if (!ImageSources.isFile(location)) {
+      throw ApiError.invalid(what + ": " + location + " is not a local file; only images may live on NBD or HTTP(S), "
+          + "a full clone's own copy and a resync source are files");
+    }
     Path path;
     try {
       path = location.startsWith("file:") ? Path.of(URI.create(location)) : Path.of(location);

@@ -171,7 +171,7 @@ public final class Loader {
     byte[] bytes;
     long t0 = System.nanoTime();
     try {
-      bytes = backend.read(image.getLocation(), start, length);
+      bytes = backend.read(image, start, length);
       metrics.backendRead(image.getId(), length, System.nanoTime() - t0);
     } catch (RuntimeException e) {
       for (Key key : keys) {
