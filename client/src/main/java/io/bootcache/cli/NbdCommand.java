@@ -218,11 +218,11 @@ public final class NbdCommand implements Callable<Integer> {
       Map<String, String> imageFiles = new HashMap<>();
       for (Image i : saved.get().images()) {
         imageFiles.put(i.getId(), i.getLocation());
-        builder.location(i.getId(), FullCloneExport.pathOf(i.getLocation()));
+        builder.location(i.getId(), i.getLocation());
       }
       for (Disk d : saved.get().disks()) {
         String file = d.getMode() == CloneMode.FULL && !d.getLocation().isEmpty() ? d.getLocation() : imageFiles.get(d.getImageId());
-        if (file != null) builder.location(d.getId(), FullCloneExport.pathOf(file));
+        if (file != null) builder.location(d.getId(), file);
       }
       return builder.build();
     }

@@ -2,6 +2,7 @@ package io.bootcache.node.catalog;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.bootcache.backends.ImageSources;
 import io.bootcache.node.ApiError;
 import io.bootcache.node.cluster.Caches;
 import io.bootcache.node.cluster.Regions;
@@ -104,16 +105,17 @@ public final class Catalog {
     if (bs < 512 || bs > Regions.MAX_BLOCK_SIZE || Integer.bitCount(bs) != 1) {
       throw ApiError.invalid("block size " + blockSize + " is not a power of two from 512 to " + Regions.MAX_BLOCK_SIZE);
     }
-    Path path = roots.image("image " + id, location);
-    FileRoots.requireDistinct("image " + id, path, diskFiles(""));
     refuseOverCap(images, id, maxImages, "images", "--max-images");
-    Image image = ContentPins.pin(Image.newBuilder()
-        .setId(id)
-        .setLocation(path.toString())
-        .setSize(sizeOf(path))
-        .setBlockSize(bs)
-        .setRegisteredAtMs(System.currentTimeMillis())
-        .build(), path);
+    Image.Builder builder = Image.newBuilder().setId(id).setBlockSize(bs).setRegisteredAtMs(System.currentTimeMillis());
+    Image image;
+    if (location != null && !ImageSources.isFile(location)) {
+      RemoteImages.describe("image " + id, location, builder);
+      image = builder.build();
+    } else {
+      Path path = roots.image("image " + id, location);
+      FileRoots.requireDistinct("image " + id, path, diskFiles(""));
+      image = ContentPins.pin(builder.setLocation(path.toString()).setSize(sizeOf(path)).build(), path);
+    }
     claim(id, TargetKind.IMAGE);
     byte[] existing = images.getAndPutIfAbsent(id, image.toByteArray());
     if (existing != null) {
