@@ -192,7 +192,7 @@ public final class NbdCommand implements Callable<Integer> {
       Map<String, String> imageFiles = new HashMap<>();
       for (Image i : saved.get().images()) {
         imageFiles.put(i.getId(), i.getLocation());
-        builder.location(i.getId(), FullCloneExport.pathOf(i.getLocation()));
+        builder.knownImage(i).location(i.getId(), FullCloneExport.pathOf(i.getLocation()));
       }
       for (Disk d : saved.get().disks()) {
         String file = d.getMode() == CloneMode.FULL && !d.getLocation().isEmpty() ? d.getLocation() : imageFiles.get(d.getImageId());
