@@ -3,7 +3,6 @@ package io.bootcache.cli;
 import io.bootcache.client.BootCacheClient;
 import io.bootcache.client.nbd.ClusterCatalog;
 import io.bootcache.client.nbd.ExportListCache;
-import io.bootcache.client.nbd.FullCloneExport;
 import io.bootcache.nbd.NbdExport;
 import io.bootcache.nbd.NbdServer;
 import io.bootcache.tls.TlsFiles;
@@ -218,7 +217,7 @@ public final class NbdCommand implements Callable<Integer> {
       Map<String, String> imageFiles = new HashMap<>();
       for (Image i : saved.get().images()) {
         imageFiles.put(i.getId(), i.getLocation());
-        builder.location(i.getId(), i.getLocation());
+        builder.knownImage(i).location(i.getId(), i.getLocation());
       }
       for (Disk d : saved.get().disks()) {
         String file = d.getMode() == CloneMode.FULL && !d.getLocation().isEmpty() ? d.getLocation() : imageFiles.get(d.getImageId());

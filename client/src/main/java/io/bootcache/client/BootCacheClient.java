@@ -124,6 +124,7 @@ public final class BootCacheClient implements AutoCloseable {
     this.nodes = new ArrayList<>();
     for (String a : b.nodes) nodes.add(new NodeChannel(a, vertx, unaryGrpc, grpcClients, deadline));
     this.catalog = new Catalog(b.locations);
+    catalog.putImages(b.knownImages);
     this.filesBackend = b.backend == null;
     this.backend = filesBackend ? new LocationBackend(catalog::location, catalog::pinOf) : b.backend;
     this.backendIo = Executors.newFixedThreadPool(b.backendThreads, daemonThreads("bootcache-backend"));
@@ -613,6 +614,7 @@ public final class BootCacheClient implements AutoCloseable {
     private Vertx vertx;
     private TlsFiles tls;
     private final Map<String, String> locations = new LinkedHashMap<>();
+    private final List<Image> knownImages = new ArrayList<>();
 
     private Builder() {}
 
@@ -690,6 +692,15 @@ public final class BootCacheClient implements AutoCloseable {
     /** The fallback reader; default: a {@link LocationBackend} on the locations the cluster told of. */
     public Builder backend(BackendReader reader) {
       backend = Objects.requireNonNull(reader);
+      return this;
+    }
+
+    /**
+     * An image as the cluster registered it, known before the cluster is asked (a saved export list):
+     * the default fallback then reads its file only while the file matches its pinned size and mtime.
+     */
+    public Builder knownImage(Image image) {
+      knownImages.add(Objects.requireNonNull(image));
       return this;
     }
 

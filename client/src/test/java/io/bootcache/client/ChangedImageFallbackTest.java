@@ -8,6 +8,7 @@ import io.bootcache.node.LocalCluster;
 import io.bootcache.v1.Image;
 import io.vertx.grpc.common.GrpcStatus;
 import java.io.RandomAccessFile;
+import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -68,6 +69,16 @@ class ChangedImageFallbackTest {
       assertRefusedAsChanged(client, "b", 8192);
       assertRefusedAsChanged(client, "a", 0);
       assertEquals(1, client.clientStats().fallbackReads(), client.clientStats().toString());
+
+      // a client that never reached the cluster, told the image as a saved export list holds it
+      int deadPort;
+      try (ServerSocket s = new ServerSocket(0)) {
+        deadPort = s.getLocalPort();
+      }
+      try (BootCacheClient offline = BootCacheClient.builder().nodes("127.0.0.1:" + deadPort).knownImage(pinned)
+          .location("a", a).deadline(Duration.ofSeconds(1)).build()) {
+        assertRefusedAsChanged(offline, "a", 0);
+      }
     } finally {
       if (cluster != null) cluster.close();
     }
