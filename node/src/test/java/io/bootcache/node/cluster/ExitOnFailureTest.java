@@ -1,8 +1,10 @@
 package io.bootcache.node.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.bootcache.node.NodeConfig;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -29,6 +31,11 @@ class ExitOnFailureTest {
         .redirectErrorStream(true).start();
     assertTrue(p.waitFor(30, TimeUnit.SECONDS), "the process ended");
     return p;
+  }
+
+  @Test
+  void everyNodeRunsWithIt() {
+    assertInstanceOf(ExitOnFailure.class, IgniteStarter.configuration(NodeConfig.builder().build()).getFailureHandler());
   }
 
   @Test
