@@ -141,7 +141,8 @@ public final class Main implements Callable<Integer> {
       description = "Disks the cluster registers at most (default: ${DEFAULT-VALUE}).")
   int maxDisks;
   @Option(names = "--max-sessions", defaultValue = "65536", paramLabel = "N",
-      description = "Boot sessions open at once in the cluster at most (default: ${DEFAULT-VALUE}).")
+      description = "Boot sessions the cluster keeps at most: open ones, and ended ones until they expire a minute "
+          + "after their boot window (default: ${DEFAULT-VALUE}).")
   int maxSessions;
   @Option(names = "--tls-cert", paramLabel = "FILE",
       description = "This node's certificate (PEM, with any intermediates after it): gRPC, the admin endpoint, Ignite "

@@ -69,6 +69,7 @@ class SlowReaderTest {
       FetchRequest cached = image("golden", 0, CHUNK).toBuilder().setSessionId(session).build();
       await(n.fetch(cached)); // the range is cached from here on: answers come straight from the host tier
       long fetchesBefore = node.metric("bootcache_fetches_total");
+      long readsBefore = node.metric("bootcache_reads_total"); // NBD and gRPC
       long rssBefore = node.residentBytes();
 
       // FetchStreams asking for 100 GiB, their answers never read
@@ -111,9 +112,10 @@ class SlowReaderTest {
         maxRss = Math.max(maxRss, node.residentBytes());
       }
       long read = node.metric("bootcache_fetches_total") - fetchesBefore;
+      long nbdRead = node.metric("bootcache_reads_total") - readsBefore - read;
       System.out.printf("slow readers: asked %d GiB over %d FetchStreams and %d GiB over NBD (%d reads sent); "
-              + "the node read %d fetches; heap at most %d MiB of 256, direct %d MiB, RSS %d MiB (%d MiB before)%n",
-          askedGrpc >> 30, STREAMS, nbdSent.get() * CHUNK >> 30, nbdSent.get(), read, maxHeap / MIB, maxDirect / MIB,
+              + "the node read %d fetches and %d NBD reads; heap at most %d MiB of 256, direct %d MiB, RSS %d MiB (%d MiB before)%n",
+          askedGrpc >> 30, STREAMS, nbdSent.get() * CHUNK >> 30, nbdSent.get(), read, nbdRead, maxHeap / MIB, maxDirect / MIB,
           maxRss / MIB, rssBefore / MIB);
 
       assertTrue(node.process.isAlive(), "the node is alive");
@@ -121,6 +123,8 @@ class SlowReaderTest {
       // per stream 16 MiB of answers (4 reads) past the window; over the node 64 MiB, one read more for each stream
       assertTrue(read < STREAMS * 64, "the node stopped reading the streams: it read " + read + " of "
           + STREAMS * REQUESTS_PER_STREAM);
+      // 16 MiB of answers (4 reads) on the connection, a few more on their way out
+      assertTrue(nbdRead < 64, "the node stopped reading the NBD client: it read " + nbdRead);
       assertTrue(maxHeap < 256 * MIB, "heap " + maxHeap);
       assertTrue(maxRss < rssBefore + 512 * MIB, "resident set grew from " + rssBefore / MIB + " to " + maxRss / MIB + " MiB");
 

@@ -134,6 +134,9 @@ final class FetchStreamHandler {
         // encoded here: the blocks' memory is free to go after it; the budget once the answer is on the socket
         out.write(a.response()).onComplete(done -> released(a.charged()));
       }
+    } catch (RuntimeException e) {
+      closed = true; // the stream is gone under us: its budget must come back all the same
+      released(a.charged());
     } finally {
       if (a.result() != null) a.result().release();
     }

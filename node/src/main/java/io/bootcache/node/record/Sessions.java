@@ -42,8 +42,8 @@ public final class Sessions {
       throw ApiError.invalid("host name of " + host.length() + " characters: at most " + MAX_HOST_CHARS);
     }
     if (sessions.size() >= maxSessions) {
-      throw ApiError.exhausted(maxSessions + " boot sessions are open, the most this cluster keeps (--max-sessions): "
-          + "they end with their boots or after the boot window; or start the nodes with a higher --max-sessions");
+      throw ApiError.exhausted(maxSessions + " boot sessions are kept, the most this cluster keeps (--max-sessions): "
+          + "each goes a minute after its boot window; or start the nodes with a higher --max-sessions");
     }
     long now = System.currentTimeMillis();
     BootSession s = BootSession.newBuilder()
