@@ -14,9 +14,11 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -32,7 +34,7 @@ public final class RangeHttpServer implements AutoCloseable {
   private final Path root;
   private final HttpServer server;
   private final ExecutorService threads = Executors.newFixedThreadPool(8);
-  private final AtomicLong rangeGets = new AtomicLong();
+  private final Queue<Long> rangeGetTimes = new ConcurrentLinkedQueue<>();
   private volatile boolean ranges = true;
 
   public RangeHttpServer(Path root) throws IOException {
@@ -52,9 +54,9 @@ public final class RangeHttpServer implements AutoCloseable {
     ranges = honour;
   }
 
-  /** Range GETs answered with 206 so far. */
-  public long rangeGets() {
-    return rangeGets.get();
+  /** When each range GET answered with 206 so far arrived ({@link System#nanoTime()}). */
+  public List<Long> rangeGetTimes() {
+    return List.copyOf(rangeGetTimes);
   }
 
   private void handle(HttpExchange x) throws IOException {
@@ -90,7 +92,7 @@ public final class RangeHttpServer implements AutoCloseable {
         last = Math.min(size - 1, Long.parseLong(m.group(2)));
         status = 206;
         x.getResponseHeaders().set("Content-Range", "bytes " + first + "-" + last + "/" + size);
-        rangeGets.incrementAndGet();
+        rangeGetTimes.add(System.nanoTime());
       }
       long length = last - first + 1;
       boolean head = x.getRequestMethod().equals("HEAD");
