@@ -38,8 +38,12 @@ public final class RangeHttpServer implements AutoCloseable {
   private volatile boolean ranges = true;
 
   public RangeHttpServer(Path root) throws IOException {
-    this.root = root;
-    this.server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
+    this(root, 0);
+  }
+
+  public RangeHttpServer(Path root, int port) throws IOException {
+    this.root = root.toAbsolutePath().normalize();
+    this.server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 64);
     server.createContext("/", this::handle);
     server.setExecutor(threads);
     server.start();
@@ -109,6 +113,16 @@ public final class RangeHttpServer implements AutoCloseable {
         }
       }
     }
+  }
+
+  /** {@code RangeHttpServer DIR PORT}: serves DIR on 127.0.0.1:PORT until killed (scripts/bench-backends.sh). */
+  public static void main(String[] args) throws IOException {
+    if (args.length != 2) {
+      System.err.println("usage: RangeHttpServer DIR PORT");
+      System.exit(2);
+    }
+    RangeHttpServer server = new RangeHttpServer(Path.of(args[0]), Integer.parseInt(args[1]));
+    System.out.println("serving " + args[0] + " at " + server.url(""));
   }
 
   @Override
