@@ -31,16 +31,8 @@ for f in "$NODE_JAR" "$CLI_JAR" "$SIM_JAR"; do
   [[ -f $f ]] || { echo "missing $f: build first (mvn -B -q install -DskipTests)" >&2; exit 2; }
 done
 
-WORK=$(mktemp -d /tmp/bench-cluster.XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source "$ROOT/scripts/lib.sh"
+workdir bench-cluster
 wait_up() { for _ in $(seq 1 300); do grep -q " up: " "$1" && return 0; sleep 0.2; done; echo "node did not start: $1" >&2; tail -20 "$1" >&2; exit 1; }
 sim() { java -Xmx1g -jar "$SIM_JAR" "$@"; }
 BOOT=(--preset linux --scale "$SCALE")

@@ -64,29 +64,12 @@ for t in "${tools[@]}"; do
   command -v "$t" >/dev/null || { echo "missing $t (Debian: apt-get install -y nbdkit qemu-utils python3)" >&2; exit 2; }
 done
 
-WORK=$(mktemp -d /tmp/bench-nbd.XXXXXX)
+source "$ROOT/scripts/lib.sh"
+workdir bench-nbd
 OUT=${RESULTS:-$WORK/results}
 mkdir -p "$OUT" "$WORK/cold"
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
 
 say() { echo "$*" >&2; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for() {   # PORT-OR-SOCKET-FILE LOG: until it opens, or the process that was to open it ($!) has exited
-  local pid=$! log=$2
-  for _ in $(seq 1 300); do
-    if [[ $1 == /* ]]; then [[ -S $1 ]] && return 0
-    else (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; fi
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.2
-  done
-  say "$1 never opened; $(basename "$log") begins and ends:"; { head -4 "$log"; echo "  ..."; tail -3 "$log"; } >&2; exit 1
-}
 # "listen options" "URL" of a server on this run's transport, for the export name $2
 endpoint() {
   if [[ $ENDPOINT == node-unix ]]; then echo "$WORK/$1.sock nbd+unix:///$2?socket=$WORK/$1.sock"

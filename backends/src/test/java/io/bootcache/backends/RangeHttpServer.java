@@ -14,9 +14,11 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -32,12 +34,16 @@ public final class RangeHttpServer implements AutoCloseable {
   private final Path root;
   private final HttpServer server;
   private final ExecutorService threads = Executors.newFixedThreadPool(8);
-  private final AtomicLong rangeGets = new AtomicLong();
+  private final Queue<Long> rangeGetTimes = new ConcurrentLinkedQueue<>();
   private volatile boolean ranges = true;
 
   public RangeHttpServer(Path root) throws IOException {
-    this.root = root;
-    this.server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
+    this(root, 0);
+  }
+
+  public RangeHttpServer(Path root, int port) throws IOException {
+    this.root = root.toAbsolutePath().normalize();
+    this.server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 64);
     server.createContext("/", this::handle);
     server.setExecutor(threads);
     server.start();
@@ -52,9 +58,9 @@ public final class RangeHttpServer implements AutoCloseable {
     ranges = honour;
   }
 
-  /** Range GETs answered with 206 so far. */
-  public long rangeGets() {
-    return rangeGets.get();
+  /** When each range GET answered with 206 so far arrived ({@link System#nanoTime()}). */
+  public List<Long> rangeGetTimes() {
+    return List.copyOf(rangeGetTimes);
   }
 
   private void handle(HttpExchange x) throws IOException {
@@ -90,7 +96,7 @@ public final class RangeHttpServer implements AutoCloseable {
         last = Math.min(size - 1, Long.parseLong(m.group(2)));
         status = 206;
         x.getResponseHeaders().set("Content-Range", "bytes " + first + "-" + last + "/" + size);
-        rangeGets.incrementAndGet();
+        rangeGetTimes.add(System.nanoTime());
       }
       long length = last - first + 1;
       boolean head = x.getRequestMethod().equals("HEAD");
@@ -107,6 +113,16 @@ public final class RangeHttpServer implements AutoCloseable {
         }
       }
     }
+  }
+
+  /** {@code RangeHttpServer DIR PORT}: serves DIR on 127.0.0.1:PORT until killed (scripts/bench-backends.sh). */
+  public static void main(String[] args) throws IOException {
+    if (args.length != 2) {
+      System.err.println("usage: RangeHttpServer DIR PORT");
+      System.exit(2);
+    }
+    RangeHttpServer server = new RangeHttpServer(Path.of(args[0]), Integer.parseInt(args[1]));
+    System.out.println("serving " + args[0] + " at " + server.url(""));
   }
 
   @Override

@@ -14,12 +14,21 @@ import java.time.Instant;
 final class ImageCommand {
 
   @Command(name = "register", mixinStandardHelpOptions = true,
-      description = "Registers an image: an immutable raw file on the backend that VMs boot from.")
+      description = {"Registers an image: immutable raw bytes on the backend that VMs boot from.",
+          "The node checks the location now: a file must be a readable regular file; an NBD export or HTTP(S) "
+              + "object must be reachable and, over HTTP, answer range GETs (206 with Content-Range). Its size is "
+              + "read from it, and an HTTP object's ETag or Last-Modified is kept: if the object is replaced later, "
+              + "reads of it are refused rather than mixed. Nodes read it under their --backend-iops and "
+              + "--backend-bandwidth; a client whose cluster is gone reads the same location itself."})
   static final class Register extends ClientCommand {
     @Parameters(index = "0", paramLabel = "ID", description = "The image id: 1 to 128 of [A-Za-z0-9._-].")
     String id;
 
-    @Parameters(index = "1", paramLabel = "LOCATION", description = "The backend file: its absolute path on the nodes' hosts, under one of their --image-root directories.")
+    @Parameters(index = "1", paramLabel = "LOCATION", description = {"Where the image lives, one of:",
+        "- a file every node can read, by its absolute path under one of their --image-root directories;",
+        "- an NBD export (nbdkit, qemu-nbd): nbd://HOST[:PORT]/EXPORT (port 10809 by default) or "
+            + "nbd+unix:///EXPORT?socket=PATH;",
+        "- an object on a web server or object store, read with range GETs: http://HOST/PATH or https://HOST/PATH."})
     String location;
 
     @Option(names = "--block-size", paramLabel = "N", defaultValue = "0", converter = Sizes.Converter.class,
