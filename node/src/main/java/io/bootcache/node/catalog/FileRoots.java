@@ -1,5 +1,6 @@
 package io.bootcache.node.catalog;
 
+import io.bootcache.backends.ImageSources;
 import io.bootcache.node.ApiError;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -68,6 +69,10 @@ public final class FileRoots {
 
   private static Path under(String what, String location, List<Path> roots, String flag) {
     if (location == null || location.isEmpty()) throw ApiError.invalid(what + ": location is missing");
+    if (!ImageSources.isFile(location)) {
+      throw ApiError.invalid(what + ": " + location + " is not a local file; only images may live on NBD or HTTP(S), "
+          + "a full clone's own copy and a resync source are files");
+    }
     if (location.startsWith("file:")) {
       throw ApiError.invalid(what + ": location '" + location + "' is a URI; give the file's absolute path");
     }
