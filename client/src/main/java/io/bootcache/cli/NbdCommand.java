@@ -3,7 +3,6 @@ package io.bootcache.cli;
 import io.bootcache.client.BootCacheClient;
 import io.bootcache.client.nbd.ClusterCatalog;
 import io.bootcache.client.nbd.ExportListCache;
-import io.bootcache.client.nbd.FullCloneExport;
 import io.bootcache.nbd.NbdExport;
 import io.bootcache.nbd.NbdServer;
 import io.bootcache.tls.TlsFiles;
@@ -74,6 +73,26 @@ public final class NbdCommand implements Callable<Integer> {
           + "count against the read deadline (default: ${DEFAULT-VALUE}).")
   long maxClusterReadBytes;
 
+  @Option(names = "--queue", paramLabel = "SIZE", converter = Sizes.Converter.class,
+      defaultValue = "${env:BOOTCACHE_NBD_QUEUE:-64m}",
+      description = "Bytes of requests and their answers held per connection at most; past them the server stops reading "
+          + "that client until it reads its answers (default: ${DEFAULT-VALUE}; $BOOTCACHE_NBD_QUEUE).")
+  long queueBytes;
+
+  @Option(names = "--max-in-flight", paramLabel = "N", defaultValue = "${env:BOOTCACHE_NBD_MAX_REQUESTS:-512}",
+      description = "Requests in flight per connection at most (default: ${DEFAULT-VALUE}; $BOOTCACHE_NBD_MAX_REQUESTS).")
+  int maxInFlight;
+
+  @Option(names = "--max-connections", paramLabel = "N", defaultValue = "${env:BOOTCACHE_NBD_MAX_CONNECTIONS:-256}",
+      description = "Connections open at once; more are closed, with a log line "
+          + "(default: ${DEFAULT-VALUE}; $BOOTCACHE_NBD_MAX_CONNECTIONS).")
+  int maxConnections;
+
+  @Option(names = "--handshake-timeout", paramLabel = "SECONDS", defaultValue = "${env:BOOTCACHE_NBD_HANDSHAKE_TIMEOUT:-10}",
+      description = "A client must finish its whole NBD handshake within this time "
+          + "(default: ${DEFAULT-VALUE}; $BOOTCACHE_NBD_HANDSHAKE_TIMEOUT).")
+  double handshakeSeconds;
+
   @Option(names = "--export-cache", paramLabel = "FILE",
       description = "Keep the last export list the cluster gave in FILE, and serve it (reading the backing files) "
           + "when the server starts while the cluster is down.")
@@ -120,6 +139,12 @@ public final class NbdCommand implements Callable<Integer> {
     if (!(idleSeconds > 0) || readDeadlineMs <= 0 || !(refreshSeconds >= 0) || maxClusterReadBytes <= 0) {
       throw new CommandLine.ParameterException(spec.commandLine(),
           "--idle-timeout, --read-deadline and --max-cluster-reads must be positive, --refresh not negative");
+    }
+    try {
+      serverBuilder.maxInFlightBytes(queueBytes).maxInFlightRequests(maxInFlight).maxConnections(maxConnections)
+          .handshakeTimeout(Duration.ofMillis((long) (handshakeSeconds * 1000)));
+    } catch (IllegalArgumentException e) {
+      throw usage("--queue, --max-in-flight, --max-connections, --handshake-timeout: " + e.getMessage());
     }
     // with TLS, the same certificate serves NBD (clients must STARTTLS and show one of the CA) and reads the cluster
     TlsFiles tls = ((Main) spec.root().userObject()).tlsFiles();
@@ -192,11 +217,11 @@ public final class NbdCommand implements Callable<Integer> {
       Map<String, String> imageFiles = new HashMap<>();
       for (Image i : saved.get().images()) {
         imageFiles.put(i.getId(), i.getLocation());
-        builder.knownImage(i).location(i.getId(), FullCloneExport.pathOf(i.getLocation()));
+        builder.knownImage(i).location(i.getId(), i.getLocation());
       }
       for (Disk d : saved.get().disks()) {
         String file = d.getMode() == CloneMode.FULL && !d.getLocation().isEmpty() ? d.getLocation() : imageFiles.get(d.getImageId());
-        if (file != null) builder.location(d.getId(), FullCloneExport.pathOf(file));
+        if (file != null) builder.location(d.getId(), file);
       }
       return builder.build();
     }

@@ -126,7 +126,7 @@ public final class BootCacheClient implements AutoCloseable {
     this.catalog = new Catalog(b.locations);
     catalog.putImages(b.knownImages);
     this.filesBackend = b.backend == null;
-    this.backend = filesBackend ? new FileBackend(catalog::backingFile, catalog::pinOf) : b.backend;
+    this.backend = filesBackend ? new LocationBackend(catalog::location, catalog::pinOf) : b.backend;
     this.backendIo = Executors.newFixedThreadPool(b.backendThreads, daemonThreads("bootcache-backend"));
     // The catalog (backing files for the fallback) is learned on the first answered read of an unknown target.
   }
@@ -613,7 +613,7 @@ public final class BootCacheClient implements AutoCloseable {
     private BackendReader backend;
     private Vertx vertx;
     private TlsFiles tls;
-    private final Map<String, Path> locations = new LinkedHashMap<>();
+    private final Map<String, String> locations = new LinkedHashMap<>();
     private final List<Image> knownImages = new ArrayList<>();
 
     private Builder() {}
@@ -689,7 +689,7 @@ public final class BootCacheClient implements AutoCloseable {
       return this;
     }
 
-    /** The fallback reader; default: a {@link FileBackend} on the backing files the cluster told of. */
+    /** The fallback reader; default: a {@link LocationBackend} on the locations the cluster told of. */
     public Builder backend(BackendReader reader) {
       backend = Objects.requireNonNull(reader);
       return this;
@@ -706,7 +706,16 @@ public final class BootCacheClient implements AutoCloseable {
 
     /** Where an image's or disk's bytes are, for the default fallback, overriding what the cluster says. */
     public Builder location(String id, Path file) {
-      locations.put(Objects.requireNonNull(id), Objects.requireNonNull(file));
+      return location(id, file.toString());
+    }
+
+    /**
+     * Where an image's or disk's bytes are, for the default fallback, overriding what the cluster says:
+     * a file path, {@code nbd://HOST[:PORT]/EXPORT}, {@code nbd+unix:///EXPORT?socket=PATH} or an
+     * {@code http(s)://} URL.
+     */
+    public Builder location(String id, String location) {
+      locations.put(Objects.requireNonNull(id), Objects.requireNonNull(location));
       return this;
     }
 

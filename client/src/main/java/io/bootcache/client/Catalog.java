@@ -1,11 +1,11 @@
 package io.bootcache.client;
 
+import io.bootcache.backends.SourceVersion;
+import io.bootcache.client.LocationBackend.Where;
 import io.bootcache.v1.CloneMode;
 import io.bootcache.v1.Disk;
 import io.bootcache.v1.Image;
 
-import java.net.URI;
-import java.nio.file.Path;
 import java.util.Collection;
 import java.util.Map;
 import java.util.Optional;
@@ -13,14 +13,14 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The images and disks this client has heard of from the cluster, plus the locations the
- * application gave it: enough to find a target's backing file when the cluster is gone.
+ * application gave it: enough to find where a target's bytes live when the cluster is gone.
  */
 final class Catalog {
-  private final Map<String, Path> givenLocations;
+  private final Map<String, String> givenLocations;
   private final Map<String, Image> images = new ConcurrentHashMap<>();
   private final Map<String, Disk> disks = new ConcurrentHashMap<>();
 
-  Catalog(Map<String, Path> givenLocations) {
+  Catalog(Map<String, String> givenLocations) {
     this.givenLocations = Map.copyOf(givenLocations);
   }
 
@@ -38,17 +38,21 @@ final class Catalog {
   }
 
   /**
-   * The file holding the target's true content: a given location first; for an image its file; for a
-   * full clone its own file. A linked clone has none: its writes live only in the cluster's layer (the
-   * hypervisor's overlay is out of reach), so its image's file would serve the wrong bytes.
+   * Where the target's true content lives: a given location first; for an image its location (a file,
+   * an NBD export or an HTTP(S) object, at the version registered); for a full clone its own file. A
+   * linked clone has none: its writes live only in the cluster's layer (the hypervisor's overlay is out
+   * of reach), so its image would serve the wrong bytes.
    */
-  Optional<Path> backingFile(Target t) {
-    Path given = givenLocations.get(t.id());
-    if (given != null) return Optional.of(given);
-    if (!t.isDisk()) return Optional.ofNullable(images.get(t.id())).map(i -> toPath(i.getLocation()));
+  Optional<Where> location(Target t) {
+    String given = givenLocations.get(t.id());
+    if (given != null) return Optional.of(new Where(given, SourceVersion.NONE));
+    if (!t.isDisk()) {
+      return Optional.ofNullable(images.get(t.id()))
+          .map(i -> new Where(i.getLocation(), new SourceVersion(i.getSourceEtag(), i.getSourceLastModified())));
+    }
     Disk d = disks.get(t.id());
     if (d == null || d.getMode() != CloneMode.FULL || d.getLocation().isEmpty()) return Optional.empty();
-    return Optional.of(toPath(d.getLocation()));
+    return Optional.of(new Where(d.getLocation(), SourceVersion.NONE));
   }
 
   /**
@@ -59,18 +63,13 @@ final class Catalog {
     if (t.isDisk()) return Optional.empty();
     Image image = images.get(t.id());
     if (image == null) return Optional.empty();
-    Path given = givenLocations.get(t.id());
-    if (given != null && !given.equals(toPath(image.getLocation()))) return Optional.empty();
+    String given = givenLocations.get(t.id());
+    if (given != null && !given.equals(image.getLocation())) return Optional.empty();
     return Optional.of(image);
   }
 
-  /** True when the target is a disk whose true bytes no file holds (a linked clone, or a disk not known yet). */
+  /** True when the target is a disk whose true bytes no backend holds (a linked clone, or a disk not known yet). */
   boolean hasNoFile(Target t) {
-    return t.isDisk() && backingFile(t).isEmpty();
-  }
-
-  /** A backend location is an absolute path or a file: URI. */
-  static Path toPath(String location) {
-    return location.startsWith("file:") ? Path.of(URI.create(location)) : Path.of(location);
+    return t.isDisk() && location(t).isEmpty();
   }
 }

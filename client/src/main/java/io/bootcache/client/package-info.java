@@ -7,7 +7,8 @@
  * matched by id), verifies every covered block's SHA-256 and slices the range out without copying
  * ({@link io.bootcache.client.BlockVerifier}). When the cluster cannot answer, the next node is tried, then
  * the backend is read directly ({@link io.bootcache.client.BackendReader}, by default
- * {@link io.bootcache.client.FileBackend} on the backing files the cluster told of), so a VM never sees an
+ * {@link io.bootcache.client.LocationBackend} on the files, NBD exports or HTTP(S) objects the cluster told
+ * of), so a VM never sees an
  * error the backend could have answered. A caller's mistake fails with
  * {@link io.bootcache.client.BootCacheException}.
  *

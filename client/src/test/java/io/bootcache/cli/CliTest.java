@@ -20,6 +20,7 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The CLI run in-process against a real cluster. */
@@ -245,6 +246,26 @@ class CliTest {
     Main after = new Main();
     Main.commandLine(after).parseArgs("nbd", "--node", "127.0.0.1:7410,127.0.0.1:7420", "--socket", "/run/x.sock");
     assertEquals(List.of("127.0.0.1:7410", "127.0.0.1:7420"), after.nodeAddresses(), "after the command, too");
+  }
+
+  @Test
+  void nbdLimitsParseAndNonsenseIsRefusedBeforeAnythingStarts() {
+    CommandLine.ParseResult parsed = Main.commandLine(new Main()).parseArgs("nbd", "--queue", "8m", "--max-in-flight", "64",
+        "--max-connections", "3", "--handshake-timeout", "2.5", "--socket", "/run/x.sock");
+    NbdCommand nbd = (NbdCommand) parsed.subcommand().commandSpec().userObject();
+    assertEquals(8L << 20, nbd.queueBytes);
+    assertEquals(64, nbd.maxInFlight);
+    assertEquals(3, nbd.maxConnections);
+    assertEquals(2.5, nbd.handshakeSeconds);
+    NbdCommand defaults = (NbdCommand) Main.commandLine(new Main()).parseArgs("nbd").subcommand().commandSpec().userObject();
+    assertEquals(64L << 20, defaults.queueBytes);
+    assertEquals(512, defaults.maxInFlight);
+    assertEquals(256, defaults.maxConnections);
+
+    NbdCommand bad = (NbdCommand) Main.commandLine(new Main()).parseArgs("nbd", "--max-connections", "0",
+        "--socket", "/run/x.sock").subcommand().commandSpec().userObject();
+    var e = assertThrows(CommandLine.ParameterException.class, bad::start);
+    assertTrue(e.getMessage().contains("maxConnections must be positive"), e.getMessage());
   }
 
   @Test

@@ -144,9 +144,25 @@ class HelmChartTest {
     assertEquals("512m", env(node, "BOOTCACHE_HOST_MEMORY"));
     assertTrue(env(node, "JAVA_TOOL_OPTIONS").contains("-Xmx512m"), env(node, "JAVA_TOOL_OPTIONS"));
     assertTrue(env(node, "JAVA_TOOL_OPTIONS").contains("-XX:MaxDirectMemorySize=640m"), "host tier 512 + network 128");
+    assertTrue(env(node, "JAVA_TOOL_OPTIONS").contains("-XX:+ExitOnOutOfMemoryError"), "out of memory, the node exits and is restarted");
     // blocks 4096 + meta 128 + direct 640 + heap 512 + JVM overhead 256
     assertEquals(new Quantity("5632Mi"), node.getResources().getLimits().get("memory"));
     assertEquals(node.getResources().getLimits().get("memory"), node.getResources().getRequests().get("memory"));
+  }
+
+  @Test
+  void aDiskCacheIsKeptInTheHostDataDirectoryOnlyWhenSized() throws IOException {
+    Container plain = container(daemonSet(RenderedChart.render(Map.of())), "node");
+    assertTrue(plain.getEnv().stream().noneMatch(e -> e.getName().equals("BOOTCACHE_DISK_CACHE")));
+
+    Container node = container(daemonSet(RenderedChart.render(Map.of("node.diskCacheMiB", 8192))), "node");
+    assertEquals("/var/lib/bootcache/disk-cache", env(node, "BOOTCACHE_DISK_CACHE"));
+    assertEquals("8192m", env(node, "BOOTCACHE_DISK_CACHE_SIZE"));
+    assertEquals("2m", env(node, "BOOTCACHE_REJOIN_GRACE"));
+    assertTrue(node.getVolumeMounts().stream().anyMatch(m -> m.getMountPath().equals("/var/lib/bootcache")),
+        "the disk cache lives on the data directory's hostPath, so it outlives the pod");
+    Exception e = assertThrows(Exception.class, () -> RenderedChart.render(Map.of("node.diskCacheMiB", 64)));
+    assertTrue(e.getMessage().contains("node.diskCacheMiB is at least 128"), e.getMessage());
   }
 
   @Test

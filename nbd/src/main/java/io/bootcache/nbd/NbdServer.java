@@ -32,6 +32,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import java.util.logging.Logger;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSession;
 
@@ -41,7 +42,8 @@ import javax.net.ssl.SSLSession;
  * socket activation). Each connection lives on one network thread: its requests are parsed there,
  * handed to the export without waiting, and answered as they complete, out of order; an answer the
  * export has at hand is written right away. Memory is bounded per connection: past
- * {@code maxInFlightBytes} of requests being served, the server stops reading that connection.
+ * {@code maxInFlightBytes} or {@code maxInFlightRequests} of requests being served (their answers
+ * not yet on the socket), the server stops reading that connection.
  * With TLS, a TCP client must upgrade with NBD_OPT_STARTTLS and show a certificate the context
  * trusts before any other option is answered; Unix sockets stay plain, guarded by file permissions.
  *
@@ -51,7 +53,8 @@ import javax.net.ssl.SSLSession;
  */
 public final class NbdServer implements AutoCloseable {
   /** Settings shared by all connections. */
-  record Settings(int maxRequestBytes, long maxInFlightBytes, Duration handshakeTimeout, Duration drainTimeout) {}
+  record Settings(int maxRequestBytes, long maxInFlightBytes, int maxInFlightRequests, Duration handshakeTimeout,
+      Duration drainTimeout) {}
 
   private final Function<SSLSession, ExportCatalog> catalogs;
   private final SSLContext tls; // null: no TLS
@@ -64,10 +67,13 @@ public final class NbdServer implements AutoCloseable {
   private final Set<Channel> connections = ConcurrentHashMap.newKeySet();
   private final Path socketPath;
 
+  private static final Logger LOG = Logger.getLogger(NbdServer.class.getName());
+
   private NbdServer(Builder b) {
     this.catalogs = Objects.requireNonNull(b.catalogs, "catalog");
     this.tls = b.tls;
-    this.settings = new Settings(b.maxRequestBytes, b.maxInFlightBytes, b.handshakeTimeout, b.drainTimeout);
+    this.settings = new Settings(b.maxRequestBytes, b.maxInFlightBytes, b.maxInFlightRequests, b.handshakeTimeout,
+        b.drainTimeout);
     this.maxConnections = b.maxConnections;
     this.socketPath = b.socketPath;
     this.group = new MultiThreadIoEventLoopGroup(b.ioThreads, new DefaultThreadFactory("nbd-io", true),
@@ -119,6 +125,8 @@ public final class NbdServer implements AutoCloseable {
           @Override
           protected void initChannel(Channel ch) {
             if (connections.size() >= maxConnections) {
+              LOG.warning("connection from " + ch.remoteAddress() + " refused: " + maxConnections
+                  + " NBD connections are open, the most this server takes");
               ch.close(); // over the cap: refused before a byte is read
               return;
             }
@@ -160,6 +168,7 @@ public final class NbdServer implements AutoCloseable {
     private ServerSocketChannel inherited;
     private int maxRequestBytes = 32 << 20;
     private long maxInFlightBytes = 64L << 20;
+    private int maxInFlightRequests = 512;
     private int maxConnections = 256;
     private Duration handshakeTimeout = Duration.ofSeconds(10);
     private Duration drainTimeout = Duration.ofSeconds(60);
@@ -233,7 +242,14 @@ public final class NbdServer implements AutoCloseable {
       return this;
     }
 
-    /** Connections open at once; more are closed at once. Default 256. */
+    /** Requests served at once per connection before the server stops reading it. Default 512. */
+    public Builder maxInFlightRequests(int n) {
+      if (n < 1) throw new IllegalArgumentException("maxInFlightRequests must be positive, got " + n);
+      this.maxInFlightRequests = n;
+      return this;
+    }
+
+    /** Connections open at once; more are closed at once, with a log line. Default 256. */
     public Builder maxConnections(int n) {
       if (n < 1) throw new IllegalArgumentException("maxConnections must be positive, got " + n);
       this.maxConnections = n;

@@ -30,6 +30,7 @@ final class Transmission {
   private final Executor blocking;
   private final int maxRequestBytes;
   private final long maxInFlightBytes;
+  private final int maxInFlightRequests;
   private long inFlightBytes;
   private int inFlight;
   private boolean disconnecting;
@@ -52,11 +53,17 @@ final class Transmission {
     this.blocking = blocking;
     this.maxRequestBytes = conn.settings().maxRequestBytes();
     this.maxInFlightBytes = conn.settings().maxInFlightBytes();
+    this.maxInFlightRequests = conn.settings().maxInFlightRequests();
   }
 
-  /** True while the connection may read more: a write's payload is awaited, or the budget has room. */
+  /** True while the connection may read more: a write's payload is awaited, or the budgets have room. */
   boolean wantsInput() {
-    return !disconnecting && (write != null || inFlightBytes < maxInFlightBytes);
+    return !disconnecting && (write != null || hasRoom());
+  }
+
+  /** Another request may be parsed: neither the byte nor the request budget is spent. */
+  private boolean hasRoom() {
+    return inFlightBytes < maxInFlightBytes && inFlight < maxInFlightRequests;
   }
 
   /** Consumes one request (or part of a write's payload) from {@code in}; false when it needs more. */
@@ -66,7 +73,7 @@ final class Transmission {
       return false;
     }
     if (write != null) return payload(in);
-    if (inFlightBytes >= maxInFlightBytes || in.readableBytes() < Nbd.REQUEST_HEADER_BYTES) return false;
+    if (!hasRoom() || in.readableBytes() < Nbd.REQUEST_HEADER_BYTES) return false;
     int magic = in.readInt();
     if (magic != Nbd.REQUEST_MAGIC) {
       LOG.info("connection from " + conn.peer() + " dropped: bad request magic 0x" + Integer.toHexString(magic));
@@ -252,7 +259,7 @@ final class Transmission {
     inFlightBytes -= charged;
     if (disconnecting) {
       if (inFlight == 0) conn.close();
-    } else if (inFlightBytes < maxInFlightBytes && !resumeScheduled) {
+    } else if (hasRoom() && !resumeScheduled) {
       // parse what waits in the input, later: this may run inside a write
       resumeScheduled = true;
       ctx.executor().execute(() -> {

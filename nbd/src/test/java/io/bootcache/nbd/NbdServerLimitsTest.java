@@ -15,6 +15,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -40,7 +41,7 @@ class NbdServerLimitsTest {
   }
 
   /** A read-only export of the image that counts the reads it was asked for and answers from memory. */
-  static final class CountingExport implements NbdExport {
+  static class CountingExport implements NbdExport {
     final AtomicInteger reads = new AtomicInteger();
 
     @Override public String name() { return "img"; }
@@ -160,6 +161,50 @@ class NbdServerLimitsTest {
       }
       sending.join();
       assertEquals(sent + 1, export.reads.get(), "once read, every request is served (and the other client's one)");
+    }
+  }
+
+  @Test
+  void readsInFlightPerConnectionAreCapped() throws Exception {
+    List<CompletableFuture<ByteBuf>> pending = new CopyOnWriteArrayList<>();
+    List<Long> offsets = new CopyOnWriteArrayList<>();
+    CountingExport slow = new CountingExport() {
+      @Override
+      public ExportConnection connect(String peer) {
+        return new ExportConnection() {
+          @Override
+          public CompletableFuture<ByteBuf> read(long offset, int length) {
+            CompletableFuture<ByteBuf> f = new CompletableFuture<>();
+            pending.add(f);
+            offsets.add(offset);
+            return f;
+          }
+
+          @Override
+          public void close() {}
+        };
+      }
+    };
+    try (NbdServer server = NbdServer.builder().catalog(ExportCatalog.of(List.of(slow)))
+        .listen("127.0.0.1", 0).maxInFlightRequests(8).start();
+         RawNbdClient c = new RawNbdClient(server.port()).greet()) {
+      c.go("img");
+      for (int i = 0; i < 100; i++) c.request(Nbd.CMD_READ, 0, i, (long) i * 4096, 4096);
+      long started = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (pending.size() < 8 && System.nanoTime() < started) Thread.sleep(5);
+      Thread.sleep(300);
+      assertEquals(8, pending.size(), "reads started while none was answered");
+      // answer as they come: every one of the hundred is read and answered
+      for (int answered = 0; answered < 100; answered++) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (pending.size() <= answered && System.nanoTime() < deadline) Thread.sleep(5);
+        int at = offsets.get(answered).intValue();
+        pending.get(answered).complete(Unpooled.wrappedBuffer(image, at, 4096));
+        RawNbdClient.SimpleReply r = c.readSimpleReply(4096);
+        assertEquals(0, r.error());
+        assertArrayEquals(Arrays.copyOfRange(image, (int) r.handle() * 4096, (int) r.handle() * 4096 + 4096), r.data());
+      }
+      assertTrue(pending.size() == 100, "all read: " + pending.size());
     }
   }
 }

@@ -157,7 +157,8 @@ public final class BootCacheNode implements AutoCloseable {
   private static NodeServices wire(NodeConfig config, Ignite ignite, NodeMetrics metrics, NodeThreads threads) {
     MetadataFiles files = new MetadataFiles(config.dataDir());
     BlockMaps maps = new BlockMaps(ignite, config.stripeBlocks());
-    Catalog catalog = new Catalog(ignite, files, maps, new FileRoots(config.imageRoots(), config.diskRoots()));
+    Catalog catalog = new Catalog(ignite, files, maps, new FileRoots(config.imageRoots(), config.diskRoots()),
+        config.limits().maxImages(), config.limits().maxDisks());
     BlockStore store = new BlockStore(ignite);
     HostTier host = new HostTier(config.hostTierBytes(), metrics.images);
     metrics.hostTier(host);
@@ -169,7 +170,7 @@ public final class BootCacheNode implements AutoCloseable {
         config.backendLatency(), metrics);
     Loader loader = new Loader(catalog, cluster, backend, metrics, threads.backend(), threads.admissions());
     BlockReader reader = new BlockReader(ignite, host, disk, cluster, maps, store, loader, backend, metrics, threads.reads());
-    Sessions sessions = new Sessions(ignite, config.bootWindow(), metrics);
+    Sessions sessions = new Sessions(ignite, config.bootWindow(), metrics, config.limits().maxSessions());
     ProfileStore profiles = new ProfileStore(ignite, files);
     WriteApplier writes = new WriteApplier(ignite, catalog, maps, store, reader, metrics,
         Regions.durable(config) ? 0 : config.metaRegionBytes());
@@ -183,8 +184,11 @@ public final class BootCacheNode implements AutoCloseable {
    * Unix socket; each client sees what its principal is granted (the local one: everything).
    */
   private static NbdServer startNbd(NodeConfig config, NodeExports exports, Access access) {
+    Limits limits = config.limits();
     NbdServer.Builder b = NbdServer.builder()
-        .catalogPerClient(session -> new GrantedExports(exports, access, Principal.of(session)));
+        .catalogPerClient(session -> new GrantedExports(exports, access, Principal.of(session)))
+        .maxInFlightBytes(limits.nbdQueueBytes()).maxInFlightRequests(limits.nbdMaxRequests())
+        .maxConnections(limits.nbdMaxConnections()).handshakeTimeout(limits.nbdHandshakeTimeout());
     if (config.tls() != null) b.tls(config.tls().context());
     if (config.nbdPort() >= 0) b.listen(config.nbdHost(), config.nbdPort());
     if (config.nbdSocket() != null) b.unixSocket(config.nbdSocket());

@@ -113,6 +113,37 @@ public final class Main implements Callable<Integer> {
   @Option(names = "--nbd-idle-timeout", defaultValue = "30s",
       description = "An NBD connection's boot ends after this long without requests (default: ${DEFAULT-VALUE}).")
   String nbdIdleTimeout;
+  @Option(names = "--fetch-queue", defaultValue = "64m", paramLabel = "SIZE",
+      description = "Answer bytes queued per FetchStream at most; past them the node stops reading that stream's "
+          + "requests until the client reads (default: ${DEFAULT-VALUE}).")
+  String fetchQueue;
+  @Option(names = "--fetch-queue-total", defaultValue = "256m", paramLabel = "SIZE",
+      description = "Answer bytes queued over all FetchStreams at most; past them every stream waits, each still taking "
+          + "one request at a time (default: ${DEFAULT-VALUE}).")
+  String fetchQueueTotal;
+  @Option(names = "--nbd-queue", defaultValue = "64m", paramLabel = "SIZE",
+      description = "Bytes of reads and their answers held per NBD connection at most; past them the node stops reading "
+          + "that connection (default: ${DEFAULT-VALUE}).")
+  String nbdQueue;
+  @Option(names = "--nbd-max-requests", defaultValue = "512", paramLabel = "N",
+      description = "NBD requests in flight per connection at most (default: ${DEFAULT-VALUE}).")
+  int nbdMaxRequests;
+  @Option(names = "--nbd-max-connections", defaultValue = "256", paramLabel = "N",
+      description = "NBD connections open at once; more are closed, with a log line (default: ${DEFAULT-VALUE}).")
+  int nbdMaxConnections;
+  @Option(names = "--nbd-handshake-timeout", defaultValue = "10s",
+      description = "An NBD client must finish its whole handshake within this time (default: ${DEFAULT-VALUE}).")
+  String nbdHandshakeTimeout;
+  @Option(names = "--max-images", defaultValue = "4096", paramLabel = "N",
+      description = "Images the cluster registers at most; more are refused with RESOURCE_EXHAUSTED (default: ${DEFAULT-VALUE}).")
+  int maxImages;
+  @Option(names = "--max-disks", defaultValue = "65536", paramLabel = "N",
+      description = "Disks the cluster registers at most (default: ${DEFAULT-VALUE}).")
+  int maxDisks;
+  @Option(names = "--max-sessions", defaultValue = "65536", paramLabel = "N",
+      description = "Boot sessions the cluster keeps at most: open ones, and ended ones until they expire a minute "
+          + "after their boot window (default: ${DEFAULT-VALUE}).")
+  int maxSessions;
   @Option(names = "--tls-cert", paramLabel = "FILE",
       description = "This node's certificate (PEM, with any intermediates after it): gRPC, the admin endpoint, Ignite "
           + "and NBD over TCP then speak TLS, and clients must show a certificate of --tls-ca.")
@@ -208,6 +239,8 @@ public final class Main implements Callable<Integer> {
     try {
       if (!imageRoots.isEmpty()) b.imageRoots(imageRoots);
       if (!diskRoots.isEmpty()) b.diskRoots(diskRoots);
+      b.limits(new Limits(bytes(fetchQueue), bytes(fetchQueueTotal), bytes(nbdQueue), nbdMaxRequests, nbdMaxConnections,
+          duration(nbdHandshakeTimeout), maxImages, maxDisks, maxSessions));
       TlsFiles tls = TlsFiles.fromOptions(tlsCert, tlsKey, tlsCa);
       if (tls != null) b.tls(tls);
       if (grants != null) b.grants(grants);

@@ -58,6 +58,7 @@ public final class NodeConfig {
   private final int nbdPort;
   private final Path nbdSocket;
   private final Duration nbdIdleTimeout;
+  private final Limits limits;
   private final TlsFiles tls;
   private final Path grantsFile;
   private final Grants grants;
@@ -96,6 +97,7 @@ public final class NodeConfig {
     this.nbdPort = b.nbdPort;
     this.nbdSocket = b.nbdSocket;
     this.nbdIdleTimeout = b.nbdIdleTimeout;
+    this.limits = b.limits;
     this.tls = b.tls;
     this.grantsFile = b.grantsFile;
     this.grants = b.grants;
@@ -141,6 +143,7 @@ public final class NodeConfig {
     b.nbdPort = nbdPort;
     b.nbdSocket = nbdSocket;
     b.nbdIdleTimeout = nbdIdleTimeout;
+    b.limits = limits;
     b.tls = tls;
     b.grantsFile = grantsFile;
     b.grants = grants;
@@ -212,6 +215,8 @@ public final class NodeConfig {
   public Path nbdSocket() { return nbdSocket; }
   /** An NBD connection's boot ends after this long without requests. */
   public Duration nbdIdleTimeout() { return nbdIdleTimeout; }
+  /** What one client may hold of this node's memory, and how much metadata the cluster keeps. */
+  public Limits limits() { return limits; }
   /**
    * The node's certificate, key and CA, or null: with them gRPC, the admin endpoint, Ignite and NBD
    * over TCP speak TLS, and every client shows a certificate of the CA.
@@ -237,7 +242,7 @@ public final class NodeConfig {
         + (diskCacheDir == null ? "-" : diskCacheDir + " (" + diskCacheBytes / MIB + "MiB)") + ", backups=" + backups + ", backendIops=" + backendIops
         + ", backendBytesPerSecond=" + backendBytesPerSecond + ", backendLatency=" + backendLatency + ", bootWindow=" + bootWindow
         + ", maxRequestBytes=" + maxRequestBytes + ", trustRecordedReads=" + trustRecordedReads
-        + ", nbd=" + (nbdPort >= 0 ? nbdHost + ":" + nbdPort : "-") + ", nbdSocket=" + nbdSocket
+        + ", nbd=" + (nbdPort >= 0 ? nbdHost + ":" + nbdPort : "-") + ", nbdSocket=" + nbdSocket + ", " + limits
         + ", tls=" + (tls == null ? (insecure ? "off (insecure)" : "off") : tls + ", grants=" + grantsFile)
         + ", imageRoots=" + imageRoots + ", diskRoots=" + diskRoots + "}";
   }
@@ -273,6 +278,7 @@ public final class NodeConfig {
     private int nbdPort = -1;
     private Path nbdSocket;
     private Duration nbdIdleTimeout = Duration.ofSeconds(30);
+    private Limits limits = Limits.DEFAULT;
     private TlsFiles tls;
     private Path grantsFile;
     private Grants grants = Grants.NONE;
@@ -334,6 +340,7 @@ public final class NodeConfig {
       nbdIdleTimeout = v;
       return this;
     }
+    public Builder limits(Limits v) { limits = Objects.requireNonNull(v, "limits"); return this; }
 
     /** TLS on every TCP edge with this material, client certificates required (see {@link #tls()}). */
     public Builder tls(TlsFiles v) { tls = Objects.requireNonNull(v, "tls"); return this; }

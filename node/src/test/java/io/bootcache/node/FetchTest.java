@@ -18,18 +18,15 @@ import io.bootcache.v1.RegisterDiskRequest;
 import io.bootcache.v1.RegisterImageRequest;
 import io.bootcache.v1.StartBootRequest;
 import io.bootcache.v1.Stats;
-import io.vertx.core.Promise;
-import io.vertx.core.streams.WriteStream;
 import io.vertx.grpc.common.GrpcStatus;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -78,25 +75,17 @@ class FetchTest {
   void aStreamCarriesManyReadsInFlightAnsweredById() throws Exception {
     int n = 500;
     Map<Long, long[]> asked = new HashMap<>();
-    Map<Long, FetchResponse> answers = new ConcurrentHashMap<>();
     Random rnd = new Random(11);
-    Promise<WriteStream<FetchRequest>> requests = Promise.promise();
-    CompletableFuture<Void> done = new CompletableFuture<>();
-    // handlers are set on the event loop as the response starts, so no answer is missed
-    node.fetchStream(requests).onSuccess(responses -> responses.handler(r -> answers.put(r.getId(), r))
-        .endHandler(v -> done.complete(null)).exceptionHandler(done::completeExceptionally))
-        .onFailure(done::completeExceptionally);
-    WriteStream<FetchRequest> out = await(requests.future());
+    List<FetchRequest> requests = new ArrayList<>();
     for (long id = 0; id < n; id++) {
       long offset = (long) (rnd.nextDouble() * (SIZE - 200_000));
       long length = 1 + rnd.nextInt(140_000);
       asked.put(id, new long[] {offset, length});
-      out.write(FetchRequest.newBuilder().setId(id).setImageId("debian").setOffset(offset).setLength(length).build());
+      requests.add(FetchRequest.newBuilder().setId(id).setImageId("debian").setOffset(offset).setLength(length).build());
     }
     // one bad request in the middle fails alone
-    out.write(FetchRequest.newBuilder().setId(9999).setImageId("nope").setOffset(0).setLength(1).build());
-    out.end();
-    done.get(60, TimeUnit.SECONDS);
+    requests.add(FetchRequest.newBuilder().setId(9999).setImageId("nope").setOffset(0).setLength(1).build());
+    Map<Long, FetchResponse> answers = GrpcTestClient.fetchAll(node, requests);
     assertEquals(n + 1, answers.size());
     assertEquals(GrpcStatus.NOT_FOUND.code, answers.get(9999L).getErrorCode());
     assertTrue(answers.get(9999L).getErrorMessage().contains("nope"), answers.get(9999L).getErrorMessage());

@@ -20,6 +20,12 @@ import io.vertx.grpc.client.GrpcClientResponse;
 import io.vertx.grpc.common.ServiceMethod;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.client.InvalidStatusException;
+import io.vertx.core.Promise;
+import io.vertx.core.streams.WriteStream;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /** A plain gRPC client of the generated stubs over a real socket: what any gRPC tool would do. */
@@ -96,6 +102,22 @@ final class GrpcTestClient implements AutoCloseable {
       s = again;
     }
     throw new AssertionError("admission never settled: " + s);
+  }
+
+  /** Sends the requests over one FetchStream, ends it, and returns the answers by id once the node ends it. */
+  static Map<Long, FetchResponse> fetchAll(BootCacheGrpcClient node, List<FetchRequest> asked) throws Exception {
+    Map<Long, FetchResponse> answers = new ConcurrentHashMap<>();
+    Promise<WriteStream<FetchRequest>> requests = Promise.promise();
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    // handlers are set on the event loop as the response starts, so no answer is missed
+    node.fetchStream(requests).onSuccess(responses -> responses.handler(r -> answers.put(r.getId(), r))
+        .endHandler(v -> done.complete(null)).exceptionHandler(done::completeExceptionally))
+        .onFailure(done::completeExceptionally);
+    WriteStream<FetchRequest> out = await(requests.future());
+    asked.forEach(out::write);
+    out.end();
+    done.get(60, TimeUnit.SECONDS);
+    return answers;
   }
 
   static FetchRequest image(String id, long offset, long length) {

@@ -11,14 +11,10 @@ import io.bootcache.v1.BootCacheGrpcClient;
 import io.bootcache.v1.GetStatsRequest;
 import io.bootcache.v1.RegisterImageRequest;
 import io.bootcache.v1.StartBootRequest;
-import java.io.BufferedReader;
-import java.io.File;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,40 +36,15 @@ class ProcessClusterTest {
     processes.forEach(Process::destroyForcibly);
   }
 
-  /** Starts `java io.bootcache.node.Main` with the test's classpath; completes once it serves. */
+  /** Starts a node process; completes once it serves. */
   CompletableFuture<Void> startNode(int i, int base, int grpcPort, int adminPort) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx256m", "-XX:+UseSerialGC", "-Djava.net.preferIPv4Stack=true"));
-    cmd.addAll(opens());
-    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.bootcache.node.Main",
+    NodeProcess node = NodeProcess.start(List.of("-Xmx256m"), List.of(
         "--name", "proc-" + i, "--grpc-port", "" + grpcPort, "--admin-port", "" + adminPort,
         "--discovery-port", "" + base, "--communication-port", "" + (base + 10),
         "--seed", "127.0.0.1:" + base + ".." + (base + 4),
         "--data-dir", dir.resolve("node-" + i).toString(), "--memory", "32m", "--meta-memory", "48m"));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    processes.add(p);
-    CompletableFuture<Void> up = new CompletableFuture<>();
-    Thread reader = new Thread(() -> {
-      try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-        for (String line; (line = r.readLine()) != null; ) {
-          if (line.contains(" up: ")) up.complete(null);
-        }
-        up.completeExceptionally(new AssertionError("node " + i + " exited with " + p.waitFor()));
-      } catch (Exception e) {
-        up.completeExceptionally(e);
-      }
-    });
-    reader.setDaemon(true);
-    reader.start();
-    return up;
-  }
-
-  /** The --add-opens Ignite needs, as the build gave them to this test JVM. */
-  static List<String> opens() {
-    List<String> opens = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-        .filter(a -> a.startsWith("--add-opens")).toList();
-    if (opens.isEmpty()) throw new IllegalStateException("this test JVM was started without Ignite's --add-opens");
-    return opens;
+    processes.add(node.process);
+    return node.up;
   }
 
   @Test

@@ -11,6 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.bootcache.node.record.FirstTouches;
+import io.bootcache.node.record.ProfileStore;
 import io.bootcache.v1.BootCacheGrpcClient;
 import io.bootcache.v1.BootProfile;
 import io.bootcache.v1.BootSession;
@@ -36,6 +38,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.streams.WriteStream;
 import io.vertx.grpc.client.GrpcClientRequest;
 import io.vertx.grpc.common.GrpcStatus;
+import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -216,5 +219,35 @@ class RecordTest {
       Thread.sleep(100);
     }
     throw new AssertionError("disk " + id + " never became " + state);
+  }
+
+  /**
+   * A read event that covers a whole 8 GiB image (2M blocks) costs a bounded amount: a boot keeps
+   * at most 1M blocks, and a profile too, the earliest read over its boots.
+   */
+  @Test
+  void aReadOfAWholeHugeImageKeepsAMillionBlocksAtMost() throws Exception {
+    long size = 8L << 30;
+    Path sparse = dir.resolve("huge.raw");
+    try (RandomAccessFile f = new RandomAccessFile(sparse.toFile(), "rw")) {
+      f.setLength(size); // sparse: no disk space taken
+    }
+    await(node.registerImage(RegisterImageRequest.newBuilder().setId("huge").setLocation(sparse.toString()).build()));
+    String first = await(node.startBoot(StartBootRequest.newBuilder().setImageId("huge").build())).getId();
+    assertEquals(1, await(record(node, List.of(read(first, 0, size, 50)))).getReads());
+    await(node.endBoot(EndBootRequest.newBuilder().setSessionId(first).build()));
+    BootProfile one = await(node.getProfile(GetProfileRequest.newBuilder().setImageId("huge").build()));
+    assertEquals(FirstTouches.MAX_BLOCKS, one.getBlocksCount(), "the first million blocks read");
+    assertEquals(FirstTouches.MAX_BLOCKS - 1, one.getBlocks(one.getBlocksCount() - 1));
+
+    // a second boot reads the other half earlier: the profile keeps the earliest million
+    String second = await(node.startBoot(StartBootRequest.newBuilder().setImageId("huge").build())).getId();
+    await(record(node, List.of(read(second, size / 2, size / 2, 10))));
+    await(node.endBoot(EndBootRequest.newBuilder().setSessionId(second).build()));
+    BootProfile two = await(node.getProfile(GetProfileRequest.newBuilder().setImageId("huge").build()));
+    assertEquals(ProfileStore.MAX_BLOCKS, two.getBlocksCount());
+    assertEquals(2, two.getBoots());
+    assertEquals(size / 2 / 4096, two.getBlocks(0), "the earliest read first");
+    assertEquals(10, two.getFirstTouchMs(two.getBlocksCount() - 1));
   }
 }

@@ -1,6 +1,6 @@
 package io.bootcache.sim;
 
-import io.bootcache.sim.nbd.NbdAddress;
+import io.bootcache.nbd.client.NbdAddress;
 import io.bootcache.sim.nbd.NbdBench;
 import io.bootcache.sim.nbd.NbdBenchReport;
 import io.bootcache.sim.nbd.NbdBenchResult;

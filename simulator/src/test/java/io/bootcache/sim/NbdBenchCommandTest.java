@@ -3,7 +3,7 @@ package io.bootcache.sim;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.bootcache.sim.nbd.Nbdkit;
+import io.bootcache.nbd.client.Nbdkit;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;

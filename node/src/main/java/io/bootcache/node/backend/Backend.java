@@ -1,78 +1,92 @@
 package io.bootcache.node.backend;
 
+import io.bootcache.backends.BadLocationException;
+import io.bootcache.backends.ImageSource;
+import io.bootcache.backends.ImageSources;
+import io.bootcache.backends.SourceOptions;
+import io.bootcache.backends.SourceVersion;
 import io.bootcache.node.ApiError;
 import io.bootcache.node.NodeMetrics;
-import java.io.EOFException;
+import io.bootcache.v1.Image;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The shared storage: image and disk files, read with positional reads under the node's rate
- * limit. Every read is counted: this is the precious resource the cache exists to spare.
+ * The shared storage where images and disks live: files, NBD exports and HTTP(S) objects, read under
+ * the node's rate limit whatever their kind. Every read is counted: this is the precious resource the
+ * cache exists to spare.
  */
 public final class Backend implements AutoCloseable {
   private final RateLimiter limiter;
   private final long latencyNanos;
   private final NodeMetrics metrics;
-  private final Map<String, FileChannel> channels = new ConcurrentHashMap<>();
+  private final SourceOptions options;
+  /** Open sources by location and pinned version. */
+  private final Map<String, ImageSource> sources = new ConcurrentHashMap<>();
 
   public Backend(RateLimiter limiter, Duration latency, NodeMetrics metrics) {
+    this(limiter, latency, metrics, SourceOptions.DEFAULTS);
+  }
+
+  public Backend(RateLimiter limiter, Duration latency, NodeMetrics metrics, SourceOptions options) {
     this.limiter = limiter;
     this.latencyNanos = latency.toNanos();
     this.metrics = metrics;
+    this.options = options;
   }
 
-  /** Reads exactly {@code length} bytes at {@code offset} of the file, as one backend read. */
+  /** Reads exactly {@code length} bytes at {@code offset} of the image, as one backend read of the version registered. */
+  public byte[] read(Image image, long offset, int length) {
+    return read(image.getLocation(), new SourceVersion(image.getSourceEtag(), image.getSourceLastModified()), offset, length);
+  }
+
+  /** Reads exactly {@code length} bytes at {@code offset} of the location (a full clone's file), as one backend read. */
   public byte[] read(String location, long offset, int length) {
+    return read(location, SourceVersion.NONE, offset, length);
+  }
+
+  private byte[] read(String location, SourceVersion version, long offset, int length) {
     byte[] out = new byte[length];
     try {
       limiter.acquire(length);
       if (latencyNanos > 0) Thread.sleep(latencyNanos / 1_000_000, (int) (latencyNanos % 1_000_000));
-      ByteBuffer buf = ByteBuffer.wrap(out);
-      FileChannel ch = channel(location);
-      while (buf.hasRemaining()) {
-        int n = ch.read(buf, offset + buf.position());
-        if (n < 0) throw new EOFException("end of " + location + " at " + (offset + buf.position()));
-      }
+      source(location, version).readFully(offset, ByteBuffer.wrap(out));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw ApiError.unavailable("interrupted while reading the backend");
+    } catch (BadLocationException e) {
+      throw ApiError.failedPrecondition("backend read of " + location + " at " + offset + "+" + length + " refused: "
+          + e.getMessage());
     } catch (IOException e) {
-      channels.remove(location);
-      throw ApiError.unavailable("backend read of " + location + " at " + offset + "+" + length + " failed: " + e);
+      throw ApiError.unavailable("backend read of " + location + " at " + offset + "+" + length + " failed: " + e.getMessage());
     }
     metrics.backendRead(length);
     return out;
   }
 
-  private FileChannel channel(String location) throws IOException {
-    FileChannel ch = channels.get(location);
-    if (ch != null && ch.isOpen()) return ch;
-    ch = FileChannel.open(Path.of(location), StandardOpenOption.READ);
-    FileChannel raced = channels.putIfAbsent(location, ch);
-    if (raced != null && raced.isOpen()) {
-      ch.close();
-      return raced;
-    }
-    channels.put(location, ch);
-    return ch;
+  private ImageSource source(String location, SourceVersion version) throws IOException {
+    String key = location + "\n" + version.etag() + "\n" + version.lastModified();
+    ImageSource source = sources.get(key);
+    if (source != null) return source;
+    ImageSource fresh = ImageSources.open(location, options, version);
+    ImageSource raced = sources.putIfAbsent(key, fresh);
+    if (raced == null) return fresh;
+    fresh.close();
+    return raced;
   }
 
   @Override
   public void close() {
-    for (FileChannel ch : channels.values()) {
+    for (ImageSource source : sources.values()) {
       try {
-        ch.close();
+        source.close();
       } catch (IOException ignored) {
-        // closing read-only channels: nothing to lose
+        // closing read-only sources: nothing to lose
       }
     }
-    channels.clear();
+    sources.clear();
   }
 }

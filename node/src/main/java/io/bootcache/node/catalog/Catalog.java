@@ -2,6 +2,7 @@ package io.bootcache.node.catalog;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.bootcache.backends.ImageSources;
 import io.bootcache.node.ApiError;
 import io.bootcache.node.cluster.Caches;
 import io.bootcache.node.cluster.Regions;
@@ -31,6 +32,8 @@ import org.apache.ignite.IgniteCache;
  */
 public final class Catalog {
   public static final int DEFAULT_BLOCK_SIZE = 4096;
+  /** A stale reason is kept to this many characters: it is for a person to read, and lives in the metadata region. */
+  public static final int MAX_REASON_CHARS = 1024;
 
   private final IgniteCache<String, byte[]> images;
   private final IgniteCache<String, byte[]> disks;
@@ -39,14 +42,18 @@ public final class Catalog {
   private final BlockMaps maps;
   private final FileRoots roots;
   private final ContentPins pins = new ContentPins();
+  private final int maxImages;
+  private final int maxDisks;
   /** Images never change once registered, so every node keeps the parsed ones. */
   private final Map<String, Image> imageMemo = new ConcurrentHashMap<>();
   /** Disk layer id -> the partitions this node has recorded as written (a subset of the disk's own record). */
   private final Map<String, BitSet> writtenHere = new ConcurrentHashMap<>();
 
-  public Catalog(Ignite ignite, MetadataFiles files, BlockMaps maps, FileRoots roots) {
+  public Catalog(Ignite ignite, MetadataFiles files, BlockMaps maps, FileRoots roots, int maxImages, int maxDisks) {
     this.maps = maps;
     this.roots = roots;
+    this.maxImages = maxImages;
+    this.maxDisks = maxDisks;
     this.images = ignite.cache(Caches.IMAGES);
     this.disks = ignite.cache(Caches.DISKS);
     this.names = ignite.cache(Caches.NAMES);
@@ -98,15 +105,17 @@ public final class Catalog {
     if (bs < 512 || bs > Regions.MAX_BLOCK_SIZE || Integer.bitCount(bs) != 1) {
       throw ApiError.invalid("block size " + blockSize + " is not a power of two from 512 to " + Regions.MAX_BLOCK_SIZE);
     }
-    Path path = roots.image("image " + id, location);
-    FileRoots.requireDistinct("image " + id, path, diskFiles(""));
-    Image image = ContentPins.pin(Image.newBuilder()
-        .setId(id)
-        .setLocation(path.toString())
-        .setSize(sizeOf(path))
-        .setBlockSize(bs)
-        .setRegisteredAtMs(System.currentTimeMillis())
-        .build(), path);
+    refuseOverCap(images, id, maxImages, "images", "--max-images");
+    Image.Builder builder = Image.newBuilder().setId(id).setBlockSize(bs).setRegisteredAtMs(System.currentTimeMillis());
+    Image image;
+    if (location != null && !ImageSources.isFile(location)) {
+      RemoteImages.describe("image " + id, location, builder);
+      image = builder.build();
+    } else {
+      Path path = roots.image("image " + id, location);
+      FileRoots.requireDistinct("image " + id, path, diskFiles(""));
+      image = ContentPins.pin(builder.setLocation(path.toString()).setSize(sizeOf(path)).build(), path);
+    }
     claim(id, TargetKind.IMAGE);
     byte[] existing = images.getAndPutIfAbsent(id, image.toByteArray());
     if (existing != null) {
@@ -179,6 +188,7 @@ public final class Catalog {
       throw ApiError.invalid("linked clone " + id + " has no backing file of its own; leave location empty");
     }
     Disk fresh = disk.build();
+    refuseOverCap(disks, id, maxDisks, "disks", "--max-disks");
     claim(id, TargetKind.DISK);
     maps.markLayer(diskLayer(fresh));
     byte[] existing = disks.getAndPutIfAbsent(id, fresh.toByteArray());
@@ -208,8 +218,21 @@ public final class Catalog {
     return out;
   }
 
+  /**
+   * A new id past the cap is refused with RESOURCE_EXHAUSTED before the metadata region fills; one
+   * registered already may be registered again. Two registrations at once may pass the cap by one.
+   */
+  private static void refuseOverCap(IgniteCache<String, byte[]> records, String id, int cap, String what, String flag) {
+    if (records.size() >= cap && !records.containsKey(id)) {
+      throw ApiError.exhausted(cap + " " + what + " are registered, the most this cluster keeps (" + flag
+          + "): remove some or start the nodes with a higher " + flag);
+    }
+  }
+
   /** Marks a disk stale: its layer may lack a write, so its reads must not come from the cache. */
-  public Disk markStale(String id, String reason) {
+  public Disk markStale(String id, String givenReason) {
+    String reason = givenReason.length() > MAX_REASON_CHARS
+        ? givenReason.substring(0, MAX_REASON_CHARS - 1) + "…" : givenReason;
     return updateDisk(id, d -> {
       Disk.Builder next = d.toBuilder().setState(DiskState.STALE).setStaleMarks(d.getStaleMarks() + 1);
       // the first reason stays: it says when the layer stopped being whole

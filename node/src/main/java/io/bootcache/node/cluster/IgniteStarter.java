@@ -7,7 +7,6 @@ import java.util.List;
 import org.apache.ignite.Ignite;
 import org.apache.ignite.Ignition;
 import org.apache.ignite.configuration.IgniteConfiguration;
-import org.apache.ignite.failure.StopNodeOrHaltFailureHandler;
 import org.apache.ignite.kubernetes.configuration.KubernetesConnectionConfiguration;
 import org.apache.ignite.logger.NullLogger;
 import org.apache.ignite.logger.java.JavaLogger;
@@ -51,7 +50,7 @@ public final class IgniteStarter {
         .setPeerClassLoadingEnabled(false)
         .setMetricsLogFrequency(0)
         .setGridLogger((Boolean.getBoolean("bootcache.ignite.verbose") || System.getenv("BOOTCACHE_IGNITE_VERBOSE") != null) ? new JavaLogger() : new NullLogger())
-        .setFailureHandler(new StopNodeOrHaltFailureHandler())
+        .setFailureHandler(new ExitOnFailure())
         // misses load on the owner node in the public pool, and wait there for each other
         .setPublicThreadPoolSize(Math.max(16, 4 * Runtime.getRuntime().availableProcessors()));
   }

@@ -39,7 +39,7 @@ final class DiskResync {
       long start = first * bs;
       int length = (int) Math.min((long) CHUNK_BLOCKS * bs, image.getSize() - start);
       byte[] ours = node.backend().read(from, start, length);
-      byte[] base = node.backend().read(image.getLocation(), start, length);
+      byte[] base = node.backend().read(image, start, length);
       node.catalog().checkContent(image);
       Map<BlockHash, byte[]> bytes = new HashMap<>();
       Map<Long, LayerBlock> entries = new HashMap<>();

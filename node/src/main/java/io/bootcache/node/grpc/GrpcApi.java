@@ -39,6 +39,7 @@ public final class GrpcApi implements Service {
   private final NodeServices node;
   private final Access access;
   private final FetchRequests fetches;
+  private final AnswerBudget answers;
   private final RecordStream.Deps recordDeps;
 
   public GrpcApi(Vertx vertx, NodeServices node, Access access) {
@@ -46,6 +47,7 @@ public final class GrpcApi implements Service {
     this.node = node;
     this.access = access;
     this.fetches = new FetchRequests(node, access);
+    this.answers = new AnswerBudget(node.config().limits().fetchQueueTotalBytes());
     this.recordDeps = new RecordStream.Deps(node.catalog(), node.sessions(), node.profiles(), node.writes(), node.maps(),
         node.cluster(), node.metrics(), node.config().trustRecordedReads(), node.workers());
   }
@@ -68,7 +70,7 @@ public final class GrpcApi implements Service {
     server.callHandler(BootCacheGrpcService.ListDisks, unary(this::listDisks));
     server.callHandler(BootCacheGrpcService.Fetch, unary(this::fetch));
     server.callHandler(BootCacheGrpcService.FetchStream, call ->
-        new FetchStreamHandler(node, fetches, callerOf(call), vertx.getOrCreateContext(), call, call.response()).start());
+        new FetchStreamHandler(node, fetches, answers, callerOf(call), vertx.getOrCreateContext(), call, call.response()).start());
     server.callHandler(BootCacheGrpcService.StartBoot, unary(this::startBoot));
     server.callHandler(BootCacheGrpcService.Record, this::record);
     server.callHandler(BootCacheGrpcService.RecordWrite, unary(this::recordWrite));

@@ -171,7 +171,7 @@ public final class Loader {
     byte[] bytes;
     long t0 = System.nanoTime();
     try {
-      bytes = backend.read(image.getLocation(), start, length);
+      bytes = backend.read(image, start, length);
       metrics.backendRead(image.getId(), length, System.nanoTime() - t0);
       catalog.checkContent(image); // the bytes are the registered content, not a mix with a newer one
     } catch (RuntimeException e) {

@@ -1,8 +1,6 @@
 package io.bootcache.node.record;
 
 import java.util.Arrays;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * The blocks one boot read and when each was first read (ms into the boot), in a bounded amount of
@@ -12,16 +10,18 @@ import java.util.Map;
  */
 public final class FirstTouches {
   public static final int MAX_BLOCKS = 1 << 20;
-  private static final long EMPTY = -1;
+  private static final int EMPTY = -1;
 
-  private long[] blocks = new long[1024];
-  private int[] times = new int[1024];
+  /** Open-addressing table: slot -> position in {@link #order} of the block there, or EMPTY. */
+  private int[] table = new int[1024];
+  /** The blocks in the order first read, and when each was. */
   private long[] order = new long[256];
+  private int[] times = new int[256];
   private int size;
   private long dropped;
 
   public FirstTouches() {
-    Arrays.fill(blocks, EMPTY);
+    Arrays.fill(table, EMPTY);
   }
 
   /** Records blocks [first, last] as read at {@code tMs}, unless read before. */
@@ -37,34 +37,29 @@ public final class FirstTouches {
 
   private void touch(long block, int tMs) {
     int slot = slot(block);
-    if (blocks[slot] == block) return;
-    blocks[slot] = block;
-    times[slot] = tMs;
-    if (size == order.length) order = Arrays.copyOf(order, size * 2);
-    order[size++] = block;
-    if (size * 2 > blocks.length) grow();
+    if (table[slot] != EMPTY) return;
+    if (size == order.length) {
+      order = Arrays.copyOf(order, size * 2);
+      times = Arrays.copyOf(times, size * 2);
+    }
+    table[slot] = size;
+    order[size] = block;
+    times[size++] = tMs;
+    if (size * 2 > table.length) grow();
   }
 
   /** Where the block is, or the empty slot where it would go (linear probing). */
   private int slot(long block) {
-    int mask = blocks.length - 1;
+    int mask = table.length - 1;
     int i = (int) (mix(block) & mask);
-    while (blocks[i] != EMPTY && blocks[i] != block) i = (i + 1) & mask;
+    while (table[i] != EMPTY && order[table[i]] != block) i = (i + 1) & mask;
     return i;
   }
 
   private void grow() {
-    long[] oldBlocks = blocks;
-    int[] oldTimes = times;
-    blocks = new long[oldBlocks.length * 2];
-    times = new int[oldBlocks.length * 2];
-    Arrays.fill(blocks, EMPTY);
-    for (int i = 0; i < oldBlocks.length; i++) {
-      if (oldBlocks[i] == EMPTY) continue;
-      int slot = slot(oldBlocks[i]);
-      blocks[slot] = oldBlocks[i];
-      times[slot] = oldTimes[i];
-    }
+    table = new int[table.length * 2];
+    Arrays.fill(table, EMPTY);
+    for (int i = 0; i < size; i++) table[slot(order[i])] = i;
   }
 
   private static long mix(long x) {
@@ -85,10 +80,18 @@ public final class FirstTouches {
     return dropped;
   }
 
-  /** Block index to first touch, in the order first read. */
-  public Map<Long, Integer> asMap() {
-    Map<Long, Integer> out = new LinkedHashMap<>();
-    for (int i = 0; i < size; i++) out.put(order[i], times[slot(order[i])]);
-    return out;
+  /** The block's position in the order first read, or -1 if it was not read. */
+  public int indexOf(long block) {
+    return table[slot(block)];
+  }
+
+  /** The {@code i}th block first read. */
+  public long block(int i) {
+    return order[i];
+  }
+
+  /** When the {@code i}th block was first read, ms into the boot. */
+  public int firstTouchMs(int i) {
+    return times[i];
   }
 }

@@ -71,7 +71,7 @@ public final class NodeBoot {
       read = touches;
     }
     if (!read.isEmpty()) {
-      profiles.merge(image.getId(), image.getBlockSize(), read.asMap());
+      profiles.merge(image.getId(), image.getBlockSize(), read);
       sessions.setBlocksRead(session.getId(), read.size());
     }
     // the boot lasted until its last request: idleness is noticed later

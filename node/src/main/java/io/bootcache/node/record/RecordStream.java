@@ -194,7 +194,7 @@ public final class RecordStream {
     deps.workers().execute(() -> {
       try {
         if (session != null && !firstTouch.isEmpty()) {
-          deps.profiles().merge(image.getId(), image.getBlockSize(), firstTouch.asMap());
+          deps.profiles().merge(image.getId(), image.getBlockSize(), firstTouch);
           deps.sessions().setBlocksRead(session.getId(), firstTouch.size());
         }
         RecordSummary summary = RecordSummary.newBuilder()

@@ -20,13 +20,17 @@ import org.apache.ignite.IgniteCache;
  * read never fails over bookkeeping.
  */
 public final class Sessions {
+  /** A DNS name's length. */
+  static final int MAX_HOST_CHARS = 253;
   private final IgniteCache<String, byte[]> sessions;
   private final Duration window;
   private final NodeMetrics metrics;
+  private final int maxSessions;
   /** session id -> deadline (ms), so fetches check admission without a cluster round trip. */
   private final Map<String, Long> deadlines = new ConcurrentHashMap<>();
 
-  public Sessions(Ignite ignite, Duration window, NodeMetrics metrics) {
+  public Sessions(Ignite ignite, Duration window, NodeMetrics metrics, int maxSessions) {
+    this.maxSessions = maxSessions;
     this.sessions = ignite.cache(Caches.SESSIONS);
     this.window = window;
     this.metrics = metrics;
@@ -34,6 +38,13 @@ public final class Sessions {
 
   /** Opens a boot session of an image ({@code diskId} empty) or a disk of {@code size} bytes. */
   public BootSession start(String imageId, String diskId, long size, String host) {
+    if (host.length() > MAX_HOST_CHARS) {
+      throw ApiError.invalid("host name of " + host.length() + " characters: at most " + MAX_HOST_CHARS);
+    }
+    if (sessions.size() >= maxSessions) {
+      throw ApiError.exhausted(maxSessions + " boot sessions are kept, the most this cluster keeps (--max-sessions): "
+          + "each goes a minute after its boot window; or start the nodes with a higher --max-sessions");
+    }
     long now = System.currentTimeMillis();
     BootSession s = BootSession.newBuilder()
         .setId("s-" + UUID.randomUUID())

@@ -1,5 +1,6 @@
 package io.bootcache.sim.nbd;
 
+import io.bootcache.nbd.client.NbdConnection;
 import io.bootcache.sim.storm.Verifier;
 import io.bootcache.sim.workload.BootScript;
 import io.bootcache.sim.workload.IoRequest;

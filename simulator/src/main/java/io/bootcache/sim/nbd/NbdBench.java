@@ -1,5 +1,7 @@
 package io.bootcache.sim.nbd;
 
+import io.bootcache.nbd.client.NbdAddress;
+import io.bootcache.nbd.client.NbdConnection;
 import io.bootcache.sim.storm.Stats;
 import io.bootcache.sim.storm.Verifier;
 import io.bootcache.sim.workload.BootScript;

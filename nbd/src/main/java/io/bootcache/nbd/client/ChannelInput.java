@@ -1,4 +1,4 @@
-package io.bootcache.sim.nbd;
+package io.bootcache.nbd.client;
 
 import java.io.EOFException;
 import java.io.IOException;

@@ -1,4 +1,15 @@
-package io.bootcache.sim.nbd;
+package io.bootcache.nbd.client;
+
+import static io.bootcache.nbd.Nbd.FLAG_FIXED_NEWSTYLE;
+import static io.bootcache.nbd.Nbd.FLAG_NO_ZEROES;
+import static io.bootcache.nbd.Nbd.IHAVEOPT;
+import static io.bootcache.nbd.Nbd.INFO_EXPORT;
+import static io.bootcache.nbd.Nbd.NBDMAGIC;
+import static io.bootcache.nbd.Nbd.OPTION_REPLY_MAGIC;
+import static io.bootcache.nbd.Nbd.OPT_GO;
+import static io.bootcache.nbd.Nbd.OPT_STRUCTURED_REPLY;
+import static io.bootcache.nbd.Nbd.REP_ACK;
+import static io.bootcache.nbd.Nbd.REP_INFO;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -11,18 +22,8 @@ import java.nio.charset.StandardCharsets;
  * specification; everything on the wire is big-endian.
  */
 final class NbdNegotiation {
-  private static final long NBDMAGIC = 0x4e42444d41474943L;
-  private static final long IHAVEOPT = 0x49484156454f5054L;
   private static final long OLDSTYLE_MAGIC = 0x00420281861253L;
-  private static final long OPTION_REPLY_MAGIC = 0x3e889045565a9L;
-  private static final int SERVER_FIXED_NEWSTYLE = 1;
-  private static final int SERVER_NO_ZEROES = 2;
-  private static final int OPT_GO = 7;
-  private static final int OPT_STRUCTURED_REPLY = 8;
-  private static final int REPLY_ACK = 1;
-  private static final int REPLY_INFO = 3;
   private static final int REPLY_ERROR_BIT = 1 << 31;
-  private static final int INFO_EXPORT = 0;
   private static final int MAX_REPLY_BYTES = 64 * 1024;
 
   /** The chosen export: its size, its transmission flags, and whether reads get structured replies. */
@@ -42,9 +43,9 @@ final class NbdNegotiation {
     if (style == OLDSTYLE_MAGIC) throw new IOException("the server speaks the oldstyle handshake; only fixed newstyle is supported");
     if (style != IHAVEOPT) throw new IOException("not an NBD server: bad greeting 0x" + Long.toHexString(style));
     int serverFlags = in.readShort() & 0xffff;
-    if ((serverFlags & SERVER_FIXED_NEWSTYLE) == 0) throw new IOException("the server does not offer fixed newstyle negotiation");
+    if ((serverFlags & FLAG_FIXED_NEWSTYLE) == 0) throw new IOException("the server does not offer fixed newstyle negotiation");
     // the client flags echo the two the server offered: fixed newstyle and no zeroes
-    write(ByteBuffer.allocate(4).putInt(serverFlags & (SERVER_FIXED_NEWSTYLE | SERVER_NO_ZEROES)));
+    write(ByteBuffer.allocate(4).putInt(serverFlags & (FLAG_FIXED_NEWSTYLE | FLAG_NO_ZEROES)));
 
     boolean structured = askStructuredReplies && structuredReplies();
     return go(exportName, structured);
@@ -53,7 +54,7 @@ final class NbdNegotiation {
   private boolean structuredReplies() throws IOException {
     sendOption(OPT_STRUCTURED_REPLY, new byte[0]);
     Reply reply = reply(OPT_STRUCTURED_REPLY);
-    return reply.type() == REPLY_ACK;
+    return reply.type() == REP_ACK;
   }
 
   private Export go(String exportName, boolean structured) throws IOException {
@@ -64,13 +65,13 @@ final class NbdNegotiation {
     Export export = null;
     while (true) {
       Reply reply = reply(OPT_GO);
-      if (reply.type() == REPLY_ACK) break;
+      if (reply.type() == REP_ACK) break;
       if ((reply.type() & REPLY_ERROR_BIT) != 0) {
-        throw new IOException("the server refused export '" + exportName + "': " + errorName(reply.type())
+        throw new RefusedExportException("the server refused export '" + exportName + "': " + errorName(reply.type())
             + (reply.data().length > 0 ? ": " + new String(reply.data(), StandardCharsets.UTF_8) : ""));
       }
       ByteBuffer info = ByteBuffer.wrap(reply.data());
-      if (reply.type() == REPLY_INFO && info.remaining() >= 12 && info.getShort() == INFO_EXPORT) {
+      if (reply.type() == REP_INFO && info.remaining() >= 12 && info.getShort() == INFO_EXPORT) {
         export = new Export(info.getLong(), info.getShort() & 0xffff, structured);
       }
     }

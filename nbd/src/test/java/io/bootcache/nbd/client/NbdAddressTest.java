@@ -1,4 +1,4 @@
-package io.bootcache.sim.nbd;
+package io.bootcache.nbd.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;

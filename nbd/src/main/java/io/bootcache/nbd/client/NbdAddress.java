@@ -1,4 +1,4 @@
-package io.bootcache.sim.nbd;
+package io.bootcache.nbd.client;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -10,6 +10,7 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 
 /**
  * Where an NBD export is, written as the NBD URI standard writes it: {@code nbd://HOST[:PORT]/EXPORT}
@@ -57,14 +58,14 @@ public record NbdAddress(String host, int port, Path socket, String export) {
     return null;
   }
 
-  /** A connected, blocking channel to the server. */
-  SocketChannel connect() throws IOException {
+  /** A connected, blocking channel to the server; a TCP connect gives up after {@code timeout}. */
+  SocketChannel connect(Duration timeout) throws IOException {
     SocketChannel ch = socket != null ? SocketChannel.open(StandardProtocolFamily.UNIX) : SocketChannel.open();
     try {
       if (socket != null) {
         ch.connect(UnixDomainSocketAddress.of(socket));
       } else {
-        ch.connect(new InetSocketAddress(host, port));
+        ch.socket().connect(new InetSocketAddress(host, port), (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
         // requests are small and latency is what is measured
         ch.socket().setTcpNoDelay(true);
       }

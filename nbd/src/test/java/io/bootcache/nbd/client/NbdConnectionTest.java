@@ -1,4 +1,4 @@
-package io.bootcache.sim.nbd;
+package io.bootcache.nbd.client;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,12 +1,25 @@
-package io.bootcache.sim.nbd;
+package io.bootcache.nbd.client;
+
+import static io.bootcache.nbd.Nbd.CMD_DISC;
+import static io.bootcache.nbd.Nbd.CMD_FLAG_DF;
+import static io.bootcache.nbd.Nbd.CMD_READ;
+import static io.bootcache.nbd.Nbd.FLAG_SEND_DF;
+import static io.bootcache.nbd.Nbd.REPLY_FLAG_DONE;
+import static io.bootcache.nbd.Nbd.REPLY_TYPE_OFFSET_DATA;
+import static io.bootcache.nbd.Nbd.REQUEST_MAGIC;
+import static io.bootcache.nbd.Nbd.SIMPLE_REPLY_MAGIC;
+import static io.bootcache.nbd.Nbd.STRUCTURED_REPLY_MAGIC;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -15,20 +28,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * order) to requests by handle.
  */
 public final class NbdConnection implements AutoCloseable {
-  private static final int REQUEST_MAGIC = 0x25609513;
-  private static final int SIMPLE_REPLY_MAGIC = 0x67446698;
-  private static final int STRUCTURED_REPLY_MAGIC = 0x668e33ef;
-  private static final short CMD_READ = 0;
-  private static final short CMD_DISC = 2;
-  /** "Don't fragment": one data chunk per read, where the server offers it. */
-  private static final short CMD_FLAG_DF = 1 << 2;
-  private static final int FLAG_SEND_DF = 1 << 7;
-  private static final int CHUNK_DONE = 1;
   private static final int CHUNK_NONE = 0;
-  private static final int CHUNK_OFFSET_DATA = 1;
   private static final int CHUNK_OFFSET_HOLE = 2;
   private static final int CHUNK_ERROR_BIT = 1 << 15;
   private static final long CLOSE_WAIT_MILLIS = 5_000;
+  private static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
 
   private final NbdAddress address;
   private final SocketChannel channel;
@@ -46,23 +50,58 @@ public final class NbdConnection implements AutoCloseable {
     this.channel = channel;
     this.in = in;
     this.export = export;
-    this.readFlags = export.structuredReplies() && (export.flags() & FLAG_SEND_DF) != 0 ? CMD_FLAG_DF : 0;
+    // "don't fragment": one data chunk per read, where the server offers it
+    this.readFlags = export.structuredReplies() && (export.flags() & FLAG_SEND_DF) != 0 ? (short) CMD_FLAG_DF : 0;
     this.reader = new Thread(this::readReplies, "nbd-replies " + address);
     reader.setDaemon(true);
   }
 
   /** Connects and negotiates; {@code structuredReplies}: ask for them (the server may decline). */
   public static NbdConnection open(NbdAddress address, boolean structuredReplies) throws IOException {
-    SocketChannel channel = address.connect();
+    return open(address, structuredReplies, DEFAULT_TIMEOUT);
+  }
+
+  /**
+   * As {@link #open(NbdAddress, boolean)}, giving up when connecting and negotiating take longer than
+   * {@code timeout}: a server that accepts and then says nothing must not hold the caller.
+   */
+  public static NbdConnection open(NbdAddress address, boolean structuredReplies, Duration timeout) throws IOException {
+    SocketChannel channel = address.connect(timeout);
+    AtomicBoolean negotiated = new AtomicBoolean();
+    CompletableFuture.delayedExecutor(timeout.toMillis(), TimeUnit.MILLISECONDS).execute(() -> {
+      if (negotiated.compareAndSet(false, true)) closeQuietly(channel);
+    });
     try {
       ChannelInput in = new ChannelInput(channel);
       NbdNegotiation.Export export = new NbdNegotiation(in, channel).negotiate(address.export(), structuredReplies);
+      if (!negotiated.compareAndSet(false, true)) throw new IOException("timed out");
       NbdConnection connection = new NbdConnection(address, channel, in, export);
       connection.reader.start();
       return connection;
     } catch (IOException | RuntimeException e) {
       channel.close();
+      if (negotiated.get() && !(e instanceof RefusedExportException)) {
+        throw new IOException("no NBD handshake from " + address + " within " + timeout.toMillis() + " ms", e);
+      }
       throw e;
+    }
+  }
+
+  /** False once the connection broke: every read on it fails, and it should be replaced. */
+  public boolean healthy() {
+    return broken == null && channel.isOpen();
+  }
+
+  /** Hangs up at once, without a goodbye: reads in flight fail. For a server that stopped answering. */
+  public void abort() {
+    closeQuietly(channel);
+  }
+
+  private static void closeQuietly(SocketChannel channel) {
+    try {
+      channel.close();
+    } catch (IOException ignored) {
+      // hanging up on a dead server: nothing to tell it
     }
   }
 
@@ -80,7 +119,7 @@ public final class NbdConnection implements AutoCloseable {
     pending.put(handle, read);
     try {
       if (broken != null) throw broken;
-      send(CMD_READ, readFlags, handle, offset, length);
+      send((short) CMD_READ, readFlags, handle, offset, length);
     } catch (IOException e) {
       pending.remove(handle);
       read.future.completeExceptionally(e);
@@ -95,7 +134,7 @@ public final class NbdConnection implements AutoCloseable {
   @Override
   public void close() throws IOException {
     try {
-      if (broken == null) send(CMD_DISC, (short) 0, handles.incrementAndGet(), 0, 0);
+      if (broken == null) send((short) CMD_DISC, (short) 0, handles.incrementAndGet(), 0, 0);
       reader.join(CLOSE_WAIT_MILLIS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -152,9 +191,9 @@ public final class NbdConnection implements AutoCloseable {
     int type = in.readShort() & 0xffff;
     long handle = in.readLong();
     long length = in.readInt() & 0xffffffffL;
-    boolean done = (flags & CHUNK_DONE) != 0;
+    boolean done = (flags & REPLY_FLAG_DONE) != 0;
     PendingRead read = answered(handle, done);
-    if (type == CHUNK_OFFSET_DATA) {
+    if (type == REPLY_TYPE_OFFSET_DATA) {
       long at = in.readLong() - read.offset;
       long bytes = length - 8;
       if (at < 0 || at + bytes > read.data.capacity()) throw new IOException("data chunk outside read " + read + " from " + address);
