@@ -60,6 +60,8 @@ public final class NodeConfig {
   private final Path grantsFile;
   private final Grants grants;
   private final boolean insecure;
+  private final boolean exitOnFailure;
+  private final boolean joinOnly;
 
   private NodeConfig(Builder b) {
     this.nodeName = b.nodeName;
@@ -96,6 +98,8 @@ public final class NodeConfig {
     this.grantsFile = b.grantsFile;
     this.grants = b.grants;
     this.insecure = b.insecure;
+    this.exitOnFailure = b.exitOnFailure;
+    this.joinOnly = b.joinOnly;
   }
 
   public static Builder builder() {
@@ -139,6 +143,8 @@ public final class NodeConfig {
     b.grantsFile = grantsFile;
     b.grants = grants;
     b.insecure = insecure;
+    b.exitOnFailure = exitOnFailure;
+    b.joinOnly = joinOnly;
     return b;
   }
 
@@ -213,6 +219,10 @@ public final class NodeConfig {
   public Grants grants() { return grants; }
   /** Serve in the clear on an address other hosts reach: said on purpose, for a network that is trusted. */
   public boolean insecure() { return insecure; }
+  /** The node owns its JVM: a critical Ignite failure ends the process (segmentation 75, others 70) for its supervisor. */
+  public boolean exitOnFailure() { return exitOnFailure; }
+  /** The node may only join a cluster through its seeds, never form one alone (it was cut off from a larger one). */
+  public boolean joinOnly() { return joinOnly; }
 
   @Override
   public String toString() {
@@ -264,6 +274,8 @@ public final class NodeConfig {
     private Path grantsFile;
     private Grants grants = Grants.NONE;
     private boolean insecure;
+    private boolean exitOnFailure;
+    private boolean joinOnly;
 
     private Builder() {}
 
@@ -329,6 +341,8 @@ public final class NodeConfig {
       return this;
     }
     public Builder insecure(boolean v) { insecure = v; return this; }
+    public Builder exitOnFailure(boolean v) { exitOnFailure = v; return this; }
+    public Builder joinOnly(boolean v) { joinOnly = v; return this; }
 
     /**
      * Refuses a node that would serve other hosts without TLS (unless told it is insecure on purpose),
