@@ -1,5 +1,7 @@
 package io.bootcache.node;
 
+import io.bootcache.node.cluster.ExitOnFailure;
+import io.bootcache.node.cluster.MinorityWatch;
 import io.bootcache.tls.TlsFiles;
 import java.io.IOException;
 import java.io.InputStream;
@@ -189,9 +191,20 @@ public final class Main implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     NodeConfig config = config();
+    if (config.joinOnly()) {
+      System.out.printf("bootcache node %s was in a cluster of %d: it joins through its seeds only, and waits for them "
+          + "(delete %s to let it begin a cluster alone)%n", config.nodeName(), MinorityWatch.recorded(config.dataDir()),
+          config.dataDir().resolve(MinorityWatch.FILE));
+    }
     BootCacheNode node = BootCacheNode.start(config);
+    MinorityWatch minority = MinorityWatch.start(node.ignite(), config.dataDir(), message -> {
+      System.err.println(message + "; exiting (" + ExitOnFailure.SEGMENTED + ") to rejoin through its seeds");
+      System.err.flush();
+      Runtime.getRuntime().halt(ExitOnFailure.SEGMENTED);
+    });
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      minority.close();
       node.close();
       stopped.countDown();
     }, "bootcache-shutdown"));
@@ -236,6 +249,8 @@ public final class Main implements Callable<Integer> {
     if (diskCache != null) b.diskCacheDir(diskCache);
     b.diskCacheBytes(bytes(diskCacheSize)).rejoinGrace(duration(rejoinGrace));
     if (name != null) b.nodeName(name);
+    // a process of its own: critical failures and minorities end it for its supervisor to start again
+    b.exitOnFailure(true).joinOnly(discovery(discovery) == NodeConfig.Discovery.STATIC && MinorityWatch.recorded(dataDir) > 1);
     try {
       if (!imageRoots.isEmpty()) b.imageRoots(imageRoots);
       if (!diskRoots.isEmpty()) b.diskRoots(diskRoots);

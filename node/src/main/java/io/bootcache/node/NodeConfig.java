@@ -65,6 +65,8 @@ public final class NodeConfig {
   private final boolean insecure;
   private final List<Path> imageRoots;
   private final List<Path> diskRoots;
+  private final boolean exitOnFailure;
+  private final boolean joinOnly;
 
   private NodeConfig(Builder b) {
     this.nodeName = b.nodeName;
@@ -104,6 +106,8 @@ public final class NodeConfig {
     this.insecure = b.insecure;
     this.imageRoots = b.imageRoots;
     this.diskRoots = b.diskRoots;
+    this.exitOnFailure = b.exitOnFailure;
+    this.joinOnly = b.joinOnly;
   }
 
   public static Builder builder() {
@@ -150,6 +154,8 @@ public final class NodeConfig {
     b.insecure = insecure;
     b.imageRoots = imageRoots;
     b.diskRoots = diskRoots;
+    b.exitOnFailure = exitOnFailure;
+    b.joinOnly = joinOnly;
     return b;
   }
 
@@ -230,6 +236,10 @@ public final class NodeConfig {
   public List<Path> imageRoots() { return imageRoots; }
   /** Directories whose regular files may be registered as full clones, which NBD writes into (default: java.io.tmpdir). */
   public List<Path> diskRoots() { return diskRoots; }
+  /** The node owns its JVM: a critical Ignite failure ends the process (segmentation 75, others 70) for its supervisor. */
+  public boolean exitOnFailure() { return exitOnFailure; }
+  /** The node may only join a cluster through its seeds, never form one alone (it was cut off from a larger one). */
+  public boolean joinOnly() { return joinOnly; }
 
   @Override
   public String toString() {
@@ -285,6 +295,8 @@ public final class NodeConfig {
     private boolean insecure;
     private List<Path> imageRoots = List.of(TMP);
     private List<Path> diskRoots = List.of(TMP);
+    private boolean exitOnFailure;
+    private boolean joinOnly;
 
     private Builder() {}
 
@@ -355,6 +367,8 @@ public final class NodeConfig {
     public Builder imageRoots(List<Path> v) { imageRoots = roots(v, "imageRoots"); return this; }
     /** Only regular files under these directories may be registered as full clones. */
     public Builder diskRoots(List<Path> v) { diskRoots = roots(v, "diskRoots"); return this; }
+    public Builder exitOnFailure(boolean v) { exitOnFailure = v; return this; }
+    public Builder joinOnly(boolean v) { joinOnly = v; return this; }
 
     /**
      * Refuses a node that would serve other hosts without TLS (unless told it is insecure on purpose),

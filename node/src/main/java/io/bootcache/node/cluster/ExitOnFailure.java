@@ -4,27 +4,36 @@ import java.util.concurrent.TimeUnit;
 import org.apache.ignite.Ignite;
 import org.apache.ignite.failure.AbstractFailureHandler;
 import org.apache.ignite.failure.FailureContext;
+import org.apache.ignite.failure.FailureType;
 
 /**
- * What the node does when Ignite meets a failure it cannot go on from (a critical system thread
- * died, storage failed, out of memory): it says so on standard error and exits with
- * {@link #CRITICAL_FAILURE}, so that its supervisor restarts it, rather than halting silently or
- * limping on. The exit codes are listed in the README (Running a node). A blocked worker or a slow
- * critical operation is only logged by Ignite, as by default: under load they pass.
+ * For a node that owns its JVM (started by Main): when Ignite meets a failure it cannot go on from, the
+ * node says so on standard error and exits, so that its supervisor (systemd, Kubernetes) starts it
+ * again, rather than halting silently or limping on. Cut off from its cluster (segmented) it exits
+ * {@link #SEGMENTED} and rejoins through its seeds when it starts again; any other critical failure (a
+ * critical system thread died, storage failed, out of memory) exits {@link #CRITICAL_FAILURE}. The exit
+ * codes are listed in the README (Running a node). A blocked worker or a slow critical operation is
+ * only logged, as Ignite does by default: under load they pass.
  */
 public final class ExitOnFailure extends AbstractFailureHandler {
   /** Ignite hit a critical failure (as EX_SOFTWARE). */
   public static final int CRITICAL_FAILURE = 70;
+  /** The node was cut off from its cluster, or sees fewer than half of it (as EX_TEMPFAIL). */
+  public static final int SEGMENTED = 75;
   /** How long the shutdown hooks may take before the process is halted anyway. */
   private static final long HALT_AFTER_MS = TimeUnit.SECONDS.toMillis(10);
 
   @Override
   protected boolean handle(Ignite ignite, FailureContext failure) {
     String name = ignite == null ? "node" : ignite.name();
-    System.err.println("bootcache: " + name + ": critical failure in Ignite (" + failure.type() + "): "
-        + failure.error() + "; exiting with status " + CRITICAL_FAILURE + " so that the supervisor restarts the node");
+    boolean segmented = failure.type() == FailureType.SEGMENTATION;
+    int status = segmented ? SEGMENTED : CRITICAL_FAILURE;
+    String what = segmented ? "was cut off from its cluster (segmented)"
+        : "critical failure in Ignite (" + failure.type() + "): " + failure.error();
+    System.err.println("bootcache: " + name + ": " + what + "; exiting with status " + status
+        + " so that the supervisor restarts the node");
     System.err.flush();
-    exit(CRITICAL_FAILURE);
+    exit(status);
     return true;
   }
 

@@ -7,6 +7,8 @@ import java.util.List;
 import org.apache.ignite.Ignite;
 import org.apache.ignite.Ignition;
 import org.apache.ignite.configuration.IgniteConfiguration;
+import org.apache.ignite.events.EventType;
+import org.apache.ignite.failure.StopNodeOrHaltFailureHandler;
 import org.apache.ignite.kubernetes.configuration.KubernetesConnectionConfiguration;
 import org.apache.ignite.logger.NullLogger;
 import org.apache.ignite.logger.java.JavaLogger;
@@ -50,7 +52,8 @@ public final class IgniteStarter {
         .setPeerClassLoadingEnabled(false)
         .setMetricsLogFrequency(0)
         .setGridLogger((Boolean.getBoolean("bootcache.ignite.verbose") || System.getenv("BOOTCACHE_IGNITE_VERBOSE") != null) ? new JavaLogger() : new NullLogger())
-        .setFailureHandler(new ExitOnFailure())
+        .setFailureHandler(config.exitOnFailure() ? new ExitOnFailure() : new StopNodeOrHaltFailureHandler())
+        .setIncludeEventTypes(EventType.EVT_NODE_JOINED, EventType.EVT_NODE_LEFT, EventType.EVT_NODE_FAILED)
         // misses load on the owner node in the public pool, and wait there for each other
         .setPublicThreadPoolSize(Math.max(16, 4 * Runtime.getRuntime().availableProcessors()));
   }
@@ -75,15 +78,44 @@ public final class IgniteStarter {
         .setIncludeNotReadyAddresses(true);
   }
 
-  /** This node's own port range, so that a lone node finds itself, plus the seeds it was given. */
+  /**
+   * This node's own port range, so that a lone node finds itself, plus the seeds it was given. A
+   * node that may only join ({@link NodeConfig#joinOnly()}) leaves its own ports out: Ignite then
+   * keeps trying the seeds instead of forming a cluster of one.
+   */
   static List<String> discoveryAddresses(NodeConfig config) {
     List<String> addresses = new ArrayList<>();
-    int last = config.discoveryPort() + config.discoveryPortRange() - 1;
-    addresses.add(config.bindHost() + ":" + config.discoveryPort() + ".." + last);
+    int first = config.discoveryPort();
+    int last = first + config.discoveryPortRange() - 1;
+    if (!config.joinOnly()) addresses.add(config.bindHost() + ":" + first + ".." + last);
     for (String seed : config.seeds()) {
-      addresses.add(seed.contains(":") ? seed
-          : seed + ":" + NodeConfig.DEFAULT_DISCOVERY_PORT + ".." + (NodeConfig.DEFAULT_DISCOVERY_PORT + 9));
+      String address = seed.contains(":") ? seed
+          : seed + ":" + NodeConfig.DEFAULT_DISCOVERY_PORT + ".." + (NodeConfig.DEFAULT_DISCOVERY_PORT + 9);
+      if (!config.joinOnly()) {
+        addresses.add(address);
+        continue;
+      }
+      for (String one : expand(address)) {
+        int colon = one.lastIndexOf(':');
+        int port = Integer.parseInt(one.substring(colon + 1));
+        boolean own = one.substring(0, colon).equals(config.bindHost()) && port >= first && port <= last;
+        if (!own) addresses.add(one);
+      }
     }
     return addresses;
+  }
+
+  /** "host:a..b" as one address a port; "host:port" as itself. */
+  static List<String> expand(String address) {
+    int colon = address.lastIndexOf(':');
+    String host = address.substring(0, colon);
+    String ports = address.substring(colon + 1);
+    int dots = ports.indexOf("..");
+    if (dots < 0) return List.of(address);
+    int from = Integer.parseInt(ports.substring(0, dots).trim());
+    int to = Integer.parseInt(ports.substring(dots + 2).trim());
+    List<String> out = new ArrayList<>();
+    for (int p = from; p <= to; p++) out.add(host + ":" + p);
+    return out;
   }
 }

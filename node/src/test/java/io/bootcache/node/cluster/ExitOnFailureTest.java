@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.ignite.failure.FailureContext;
 import org.apache.ignite.failure.FailureType;
+import org.apache.ignite.failure.StopNodeOrHaltFailureHandler;
 import org.junit.jupiter.api.Test;
 
 /** A critical Ignite failure ends the process with status 70 and a line that says why; a blocked worker does not. */
@@ -34,8 +35,19 @@ class ExitOnFailureTest {
   }
 
   @Test
-  void everyNodeRunsWithIt() {
-    assertInstanceOf(ExitOnFailure.class, IgniteStarter.configuration(NodeConfig.builder().build()).getFailureHandler());
+  void aNodeThatOwnsItsProcessRunsWithIt() {
+    assertInstanceOf(ExitOnFailure.class,
+        IgniteStarter.configuration(NodeConfig.builder().exitOnFailure(true).build()).getFailureHandler());
+    assertInstanceOf(StopNodeOrHaltFailureHandler.class,
+        IgniteStarter.configuration(NodeConfig.builder().build()).getFailureHandler(), "an embedded node stops, its JVM goes on");
+  }
+
+  @Test
+  void aSegmentedNodeExitsWith75() throws Exception {
+    Process p = run(FailureType.SEGMENTATION);
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(ExitOnFailure.SEGMENTED, p.exitValue(), out);
+    assertTrue(out.contains("cut off from its cluster") && out.contains("exiting with status 75"), out);
   }
 
   @Test

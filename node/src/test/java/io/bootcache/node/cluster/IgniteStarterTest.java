@@ -31,6 +31,13 @@ class IgniteStarterTest {
   }
 
   @Test
+  void aNodeThatMayOnlyJoinLeavesItsOwnPortsOutOfTheSeeds() {
+    NodeConfig config = NodeConfig.builder().bindHost("10.0.0.1").insecure(true).discoveryPort(47500).discoveryPortRange(2).joinOnly(true)
+        .seeds(List.of("10.0.0.1:47500..47502", "10.0.0.2:47500")).build();
+    assertEquals(List.of("10.0.0.1:47502", "10.0.0.2:47500"), IgniteStarter.discoveryAddresses(config));
+  }
+
+  @Test
   void kubernetesDiscoveryAsksForTheEndpointsOfTheGivenService() {
     NodeConfig config = NodeConfig.builder().discovery(Discovery.KUBERNETES)
         .kubernetesNamespace("vdi").kubernetesService("bootcache-nodes").discoveryPort(47600).build();
