@@ -53,3 +53,16 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- .Values.nbd.server -}}
 {{- end -}}
 {{- end }}
+
+{{/* The image paths read-only, the disk paths read-write (full clones are written through NBD). */}}
+{{- define "bootcache.backendMounts" -}}
+{{- range $i, $path := .Values.imagePaths }}
+- name: image-{{ $i }}
+  mountPath: {{ $path }}
+  readOnly: true
+{{- end }}
+{{- range $i, $path := .Values.diskPaths }}
+- name: disk-{{ $i }}
+  mountPath: {{ $path }}
+{{- end }}
+{{- end }}

@@ -74,7 +74,7 @@ class HelmChartTest {
   @Test
   void everyRenderedObjectIsAKnownKubernetesTypeWithNoUnknownField() throws IOException {
     RenderedChart chart = RenderedChart.render(with(TLS, Map.of("serviceMonitor.enabled", true,
-        "serviceMonitor.tlsSecretName", "prometheus-tls", "grafanaDashboard.enabled", true, "backendPaths[0]", "/srv/images",
+        "serviceMonitor.tlsSecretName", "prometheus-tls", "grafanaDashboard.enabled", true, "imagePaths[0]", "/srv/images", "diskPaths[0]", "/srv/disks",
         "nodeSelector.hypervisor", "yes", "tolerations[0].operator", "Exists")));
     Set<String> kinds = new TreeSet<>();
     for (JsonNode object : chart.objects) {
@@ -199,29 +199,34 @@ class HelmChartTest {
 
   @Test
   void theNodeMayServeTheNbdSocketItselfWithoutTheClientContainer() throws IOException {
-    DaemonSet ds = daemonSet(RenderedChart.render(Map.of("nbd.server", "node", "backendPaths[0]", "/srv/images")));
+    DaemonSet ds = daemonSet(RenderedChart.render(Map.of("nbd.server", "node", "imagePaths[0]", "/srv/images",
+        "diskPaths[0]", "/srv/disks")));
     PodSpec pod = ds.getSpec().getTemplate().getSpec();
     assertEquals(List.of("node"), pod.getContainers().stream().map(Container::getName).toList());
     Container node = container(ds, "node");
     assertEquals("/run/bootcache/nbd.sock", env(node, "BOOTCACHE_NBD_SOCKET"));
-    // the mounted backend paths are the only roots files register under
+    // the mounted paths are the only roots files register under
     assertEquals("/srv/images", env(node, "BOOTCACHE_IMAGE_ROOT"));
-    assertEquals("/srv/images", env(node, "BOOTCACHE_DISK_ROOT"));
+    assertEquals("/srv/disks", env(node, "BOOTCACHE_DISK_ROOT"));
     assertEquals(List.of(), UnknownFields.of(ds));
     assertEquals(List.of(), unknownVariables(node, longNames(new CommandLine(new Main()))));
     String socketVolume = mounts(node).get("/run/bootcache");
     assertEquals("/run/bootcache", pod.getVolumes().stream().filter(v -> v.getName().equals(socketVolume)).findFirst()
         .orElseThrow().getHostPath().getPath());
     assertTrue(node.getCommand().get(2).startsWith("umask 0007 && exec java -jar"), "the socket is group read-write");
-    VolumeMount images = node.getVolumeMounts().stream().filter(m -> m.getMountPath().equals("/srv/images")).findFirst()
-        .orElseThrow();
-    assertFalse(images.getReadOnly(), "the node writes full clones into their files");
+    assertTrue(mount(node, "/srv/images").getReadOnly(), "images are never written");
+    assertFalse(Boolean.TRUE.equals(mount(node, "/srv/disks").getReadOnly()), "the node writes full clones into their files");
 
-    Container client = container(daemonSet(RenderedChart.render(Map.of("backendPaths[0]", "/srv/images"))), "node");
+    DaemonSet clientMode = daemonSet(RenderedChart.render(Map.of("imagePaths[0]", "/srv/images", "diskPaths[0]", "/srv/disks")));
+    Container client = container(clientMode, "node");
     assertTrue(client.getCommand().isEmpty(), "the image's entrypoint");
     assertTrue(client.getEnv().stream().noneMatch(e -> e.getName().equals("BOOTCACHE_NBD_SOCKET")));
-    assertTrue(client.getVolumeMounts().stream().filter(m -> m.getMountPath().equals("/srv/images")).findFirst()
-        .orElseThrow().getReadOnly());
+    assertTrue(mount(client, "/srv/images").getReadOnly());
+    assertFalse(Boolean.TRUE.equals(mount(client, "/srv/disks").getReadOnly()),
+        "registration checks that a full clone's file is writable");
+    Container nbd = container(clientMode, "nbd");
+    assertTrue(mount(nbd, "/srv/images").getReadOnly());
+    assertFalse(Boolean.TRUE.equals(mount(nbd, "/srv/disks").getReadOnly()), "the NBD server writes full clones");
     Exception e = assertThrows(Exception.class, () -> RenderedChart.render(Map.of("nbd.server", "qemu")));
     assertTrue(e.getMessage().contains("nbd.server is node or client, got qemu"), e.getMessage());
   }
@@ -335,6 +340,11 @@ class HelmChartTest {
     Set<String> cliOptions = longNames(cliLine);
     assertEquals(List.of(), unknownVariables(container(ds, "nbd"), cliOptions),
         "variables that match no CLI option: " + cliOptions);
+  }
+
+  static VolumeMount mount(Container c, String path) {
+    return c.getVolumeMounts().stream().filter(m -> m.getMountPath().equals(path)).findFirst().orElseThrow(() ->
+        new AssertionError(c.getName() + " mounts nothing at " + path));
   }
 
   /** BOOTCACHE_* variables of the container that name none of the options. */
