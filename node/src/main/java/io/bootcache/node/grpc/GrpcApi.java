@@ -47,7 +47,7 @@ public final class GrpcApi implements Service {
     this.node = node;
     this.access = access;
     this.fetches = new FetchRequests(node, access);
-    this.answers = new AnswerBudget(node.config().limits().fetchQueueTotalBytes());
+    this.answers = new AnswerBudget(node.config().limits().fetchQueueTotalBytes(), node.metrics().fetchQueuedBytes);
     this.recordDeps = new RecordStream.Deps(node.catalog(), node.sessions(), node.profiles(), node.writes(), node.maps(),
         node.cluster(), node.metrics(), node.config().trustRecordedReads(), node.workers());
   }
