@@ -237,7 +237,7 @@ public final class NodeMetrics {
         "gauge", "area", used);
     gauge(out, "bootcache_heap_max_bytes", "The JVM's heap cap.", ProcessMemory::heapMaxBytes);
     gauge(out, "bootcache_fetch_queued_bytes",
-        "Answer bytes all FetchStreams hold: requests read, answers not yet on the socket (capped by --fetch-queue-total).",
+        "Answer bytes all FetchStreams hold: requests read, answers not yet on the socket (see --fetch-queue-total).",
         fetchQueuedBytes::get);
     gauge(out, "bootcache_process_resident_bytes", "The node process's resident set (VmRSS), -1 where unknown.",
         ProcessMemory::residentBytes);

@@ -72,7 +72,8 @@ public final class GrpcApi implements Service {
     server.callHandler(BootCacheGrpcService.ListDisks, refusingInvalid(unary(this::listDisks)));
     server.callHandler(BootCacheGrpcService.Fetch, refusingInvalid(unary(this::fetch)));
     server.callHandler(BootCacheGrpcService.FetchStream, refusingInvalid(call ->
-        new FetchStreamHandler(node, fetches, answers, callerOf(call), vertx.getOrCreateContext(), call, call.response()).start()));
+        new FetchStreamHandler(node, fetches, answers, callerOf(call), vertx.getOrCreateContext(), call, call.response())
+            .start()));
     server.callHandler(BootCacheGrpcService.StartBoot, refusingInvalid(unary(this::startBoot)));
     server.callHandler(BootCacheGrpcService.Record, refusingInvalid(this::record));
     server.callHandler(BootCacheGrpcService.RecordWrite, refusingInvalid(unary(this::recordWrite)));
@@ -90,7 +91,8 @@ public final class GrpcApi implements Service {
    * A message that is not valid protobuf, or over the node's message cap, is answered with a status
    * (INVALID_ARGUMENT, RESOURCE_EXHAUSTED) that says so, rather than a reset stream or silence.
    */
-  private <Req, Resp> Handler<GrpcServerRequest<Req, Resp>> refusingInvalid(Handler<GrpcServerRequest<Req, Resp>> handler) {
+  private <Req, Resp> Handler<GrpcServerRequest<Req, Resp>> refusingInvalid(
+      Handler<GrpcServerRequest<Req, Resp>> handler) {
     return call -> {
       call.invalidMessageHandler(invalid -> {
         if (invalid instanceof MessageSizeOverflowException big) {
