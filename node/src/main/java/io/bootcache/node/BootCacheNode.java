@@ -119,7 +119,7 @@ public final class BootCacheNode implements AutoCloseable {
       GrpcApi api = new GrpcApi(vertx, services, access);
       GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions()
           // a fetch answer carries up to maxRequestBytes plus two blocks and the hashes; writes carry data
-          .setMaxMessageSize(config.maxRequestBytes() + 2 * 1024 * 1024));
+          .setMaxMessageSize(config.maxMessageBytes()));
       grpc.addService(api);
       Ignite started = ignite;
       grpc.addService(HealthService.create(vertx)

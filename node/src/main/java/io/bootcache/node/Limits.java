@@ -4,13 +4,14 @@ import java.time.Duration;
 
 /**
  * What bounds a node's memory whatever its clients do: answer bytes queued per FetchStream, over
- * all FetchStreams, and per NBD connection (past them the node stops reading that client), NBD reads in flight per
- * connection, NBD connections, one deadline for an NBD handshake; and how many images, disks and
- * boot sessions the cluster keeps, refused before the metadata region fills.
+ * all FetchStreams, and per NBD connection (past them the node stops reading that client), NBD
+ * reads in flight per connection, NBD connections, one deadline for an NBD handshake; and how many
+ * images, disks and boot sessions the cluster keeps, refused before the metadata region fills.
  */
-public record Limits(long fetchQueueBytes, long fetchQueueTotalBytes, long nbdQueueBytes, int nbdMaxRequests, int nbdMaxConnections,
-    Duration nbdHandshakeTimeout, int maxImages, int maxDisks, int maxSessions) {
-  public static final Limits DEFAULT = new Limits(64L << 20, 256L << 20, 64L << 20, 512, 256, Duration.ofSeconds(10), 4096, 65536, 65536);
+public record Limits(long fetchQueueBytes, long fetchQueueTotalBytes, long nbdQueueBytes, int nbdMaxRequests,
+    int nbdMaxConnections, Duration nbdHandshakeTimeout, int maxImages, int maxDisks, int maxSessions) {
+  public static final Limits DEFAULT =
+      new Limits(64L << 20, 256L << 20, 64L << 20, 512, 256, Duration.ofSeconds(10), 4096, 65536, 65536);
 
   public Limits {
     atLeast(fetchQueueBytes, 64 * 1024, "fetch queue");
@@ -32,8 +33,9 @@ public record Limits(long fetchQueueBytes, long fetchQueueTotalBytes, long nbdQu
 
   @Override
   public String toString() {
-    return "fetchQueue=" + fetchQueueBytes / 1024 + "KiB (total " + fetchQueueTotalBytes / 1024 + "KiB), nbdQueue=" + nbdQueueBytes / 1024 + "KiB, nbdMaxRequests="
-        + nbdMaxRequests + ", nbdMaxConnections=" + nbdMaxConnections + ", nbdHandshakeTimeout=" + nbdHandshakeTimeout
+    return "fetchQueue=" + fetchQueueBytes / 1024 + "KiB (total " + fetchQueueTotalBytes / 1024 + "KiB), nbdQueue="
+        + nbdQueueBytes / 1024 + "KiB, nbdMaxRequests=" + nbdMaxRequests + ", nbdMaxConnections=" + nbdMaxConnections
+        + ", nbdHandshakeTimeout=" + nbdHandshakeTimeout
         + ", maxImages=" + maxImages + ", maxDisks=" + maxDisks + ", maxSessions=" + maxSessions;
   }
 }

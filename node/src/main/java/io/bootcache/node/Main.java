@@ -137,7 +137,8 @@ public final class Main implements Callable<Integer> {
       description = "An NBD client must finish its whole handshake within this time (default: ${DEFAULT-VALUE}).")
   String nbdHandshakeTimeout;
   @Option(names = "--max-images", defaultValue = "4096", paramLabel = "N",
-      description = "Images the cluster registers at most; more are refused with RESOURCE_EXHAUSTED (default: ${DEFAULT-VALUE}).")
+      description = "Images the cluster registers at most; more are refused with RESOURCE_EXHAUSTED "
+          + "(default: ${DEFAULT-VALUE}).")
   int maxImages;
   @Option(names = "--max-disks", defaultValue = "65536", paramLabel = "N",
       description = "Disks the cluster registers at most (default: ${DEFAULT-VALUE}).")

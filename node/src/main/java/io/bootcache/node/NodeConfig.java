@@ -209,6 +209,8 @@ public final class NodeConfig {
   public Duration bootWindow() { return bootWindow; }
   /** The largest range one fetch may ask for. */
   public long maxRequestBytes() { return maxRequestBytes; }
+  /** The largest gRPC message the node takes: a record event or a write of the largest range, and room for the rest. */
+  public long maxMessageBytes() { return maxRequestBytes + 2 * MIB; }
   /** Whether read data sent by recorders may fill the cache (only for trusted recorders). */
   public boolean trustRecordedReads() { return trustRecordedReads; }
   /** Consecutive blocks of one layer kept on one node, so a range read is one hop per stripe. */

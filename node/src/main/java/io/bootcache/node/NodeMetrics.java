@@ -15,6 +15,7 @@ import io.bootcache.node.read.HostTier;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import java.util.function.ToLongFunction;
 
@@ -41,6 +42,8 @@ public final class NodeMetrics {
   public final Counter reads;
   public final Counter readBytes;
   public final LatencyHistogram fetchLatency = new LatencyHistogram(REQUEST_SECONDS);
+  /** Answer bytes all FetchStreams hold now: requests read, answers not yet on the socket. */
+  public final AtomicLong fetchQueuedBytes = new AtomicLong();
   public final LatencyHistogram nbdReadLatency = new LatencyHistogram(REQUEST_SECONDS);
   public final LatencyHistogram backendLoadLatency = new LatencyHistogram(REQUEST_SECONDS);
   public final LatencyHistogram bootDuration = new LatencyHistogram(BOOT_SECONDS);
@@ -233,6 +236,9 @@ public final class NodeMetrics {
         "This node's memory by area: heap, direct buffers (the host tier's slabs among them), the host tier's slabs.",
         "gauge", "area", used);
     gauge(out, "bootcache_heap_max_bytes", "The JVM's heap cap.", ProcessMemory::heapMaxBytes);
+    gauge(out, "bootcache_fetch_queued_bytes",
+        "Answer bytes all FetchStreams hold: requests read, answers not yet on the socket (see --fetch-queue-total).",
+        fetchQueuedBytes::get);
     gauge(out, "bootcache_process_resident_bytes", "The node process's resident set (VmRSS), -1 where unknown.",
         ProcessMemory::residentBytes);
   }

@@ -179,17 +179,18 @@ class GrpcBadInputTest {
       for (int i = 0; i < 50; i++) {
         byte[] garbage = new byte[1 + random.nextInt(200)];
         random.nextBytes(garbage);
-        String status = rawCall(http, "Fetch", frame(garbage, garbage.length));
-        assertNotEquals("0", status, "garbage " + i + " was answered OK");
+        String status = rawCall(http, "Fetch", frame(garbage, garbage.length), 30);
+        // Vert.x resets the stream of a message it cannot decode (CANCEL), before any handler of ours
+        assertTrue(status.matches("[1-9][0-9]*|reset 8"), "garbage " + i + " was answered " + status);
         seen.add(status);
       }
-      // last: a message the node does not take leaves this connection's HTTP/2 window spent
       // a frame that announces 2 GiB and ends after 16 bytes, and one over the node's message cap
-      String truncated = rawCall(http, "Fetch", frame(new byte[16], Integer.MAX_VALUE));
-      assertNotEquals("0", truncated);
+      String truncated = rawCall(http, "Fetch", frame(new byte[16], Integer.MAX_VALUE), 2);
+      assertNotEquals("0", truncated, "a frame that ends short is never taken as a request");
       byte[] big = new byte[16 << 20];
-      String oversized = rawCall(http, "Fetch", frame(big, big.length));
-      assertNotEquals("0", oversized);
+      String oversized = rawCall(http, "Fetch", frame(big, big.length), 5);
+      // RESOURCE_EXHAUSTED when Vert.x reports the overflow to the node, else dropped unanswered: never served
+      assertTrue(oversized.equals(String.valueOf(GrpcStatus.RESOURCE_EXHAUSTED.code)) || oversized.equals("no answer"), oversized);
       System.out.println("a frame announcing 2 GiB: " + truncated + "; a 16 MiB message: " + oversized);
       System.out.println("grpc-status of 50 malformed Fetch messages: " + new TreeMap<>(seen.stream()
           .collect(Collectors.groupingBy(s -> s, Collectors.counting()))));
@@ -207,17 +208,17 @@ class GrpcBadInputTest {
 
   /**
    * POSTs one frame to a method of the service; the grpc-status it was answered with, "reset N" if
-   * the node reset the stream, or "no answer" if none came within 2 s (then the stream is reset).
+   * the node reset the stream, or "no answer" if none came in time (then the stream is reset).
    */
-  static String rawCall(HttpClient http, String method, Buffer body) throws Exception {
+  static String rawCall(HttpClient http, String method, Buffer body, int waitSeconds) throws Exception {
     String[] hp = address.split(":");
     RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setHost(hp[0]).setPort(Integer.parseInt(hp[1]))
         .setURI("/bootcache.v1.BootCache/" + method)
         .putHeader("content-type", "application/grpc").putHeader("te", "trailers");
     HttpClientRequest request = await(http.request(options));
     try {
-      HttpClientResponse response = request.send(body).await(2, TimeUnit.SECONDS);
-      response.body().await(2, TimeUnit.SECONDS);
+      HttpClientResponse response = request.send(body).await(waitSeconds, TimeUnit.SECONDS);
+      response.body().await(waitSeconds, TimeUnit.SECONDS);
       String status = response.getTrailer("grpc-status");
       return status != null ? status : response.getHeader("grpc-status");
     } catch (StreamResetException e) {

@@ -37,7 +37,10 @@ public final class ExitOnFailure extends AbstractFailureHandler {
     return true;
   }
 
-  /** Exits from a thread of its own (never from the failing one, which may hold locks the hooks need), halting if the hooks hang. */
+  /**
+   * Exits from a thread of its own (never from the failing one, which may hold locks the shutdown
+   * hooks need), halting if the hooks hang.
+   */
   static void exit(int status) {
     Thread halt = new Thread(() -> {
       try {

@@ -12,12 +12,14 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class AnswerBudget {
   private final long cap;
-  private final AtomicLong held = new AtomicLong();
+  private final AtomicLong held;
   /** Streams paused for room: each told once when some frees. */
   private final Set<Runnable> waiting = ConcurrentHashMap.newKeySet();
 
-  AnswerBudget(long cap) {
+  /** {@code held} counts the bytes held (a gauge of the node's metrics). */
+  AnswerBudget(long cap, AtomicLong held) {
     this.cap = cap;
+    this.held = held;
   }
 
   boolean full() {

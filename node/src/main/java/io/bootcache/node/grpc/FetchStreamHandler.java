@@ -48,8 +48,9 @@ final class FetchStreamHandler {
   private boolean paused;
   private boolean closed;
 
-  FetchStreamHandler(NodeServices node, FetchRequests requests, AnswerBudget nodeBudget, Principal caller, Context context,
-      GrpcServerRequest<FetchRequest, FetchResponse> in, GrpcServerResponse<FetchRequest, FetchResponse> out) {
+  FetchStreamHandler(NodeServices node, FetchRequests requests, AnswerBudget nodeBudget, Principal caller,
+      Context context, GrpcServerRequest<FetchRequest, FetchResponse> in,
+      GrpcServerResponse<FetchRequest, FetchResponse> out) {
     this.node = node;
     this.requests = requests;
     this.nodeBudget = nodeBudget;

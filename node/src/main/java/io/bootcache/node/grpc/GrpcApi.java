@@ -18,6 +18,8 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
+import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.common.MessageSizeOverflowException;
 import io.vertx.grpc.common.ServiceName;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerRequest;
@@ -47,7 +49,7 @@ public final class GrpcApi implements Service {
     this.node = node;
     this.access = access;
     this.fetches = new FetchRequests(node, access);
-    this.answers = new AnswerBudget(node.config().limits().fetchQueueTotalBytes());
+    this.answers = new AnswerBudget(node.config().limits().fetchQueueTotalBytes(), node.metrics().fetchQueuedBytes);
     this.recordDeps = new RecordStream.Deps(node.catalog(), node.sessions(), node.profiles(), node.writes(), node.maps(),
         node.cluster(), node.metrics(), node.config().trustRecordedReads(), node.workers());
   }
@@ -64,24 +66,45 @@ public final class GrpcApi implements Service {
 
   @Override
   public void bind(GrpcServer server) {
-    server.callHandler(BootCacheGrpcService.RegisterImage, unary(this::registerImage));
-    server.callHandler(BootCacheGrpcService.ListImages, unary(this::listImages));
-    server.callHandler(BootCacheGrpcService.RegisterDisk, unary(this::registerDisk));
-    server.callHandler(BootCacheGrpcService.ListDisks, unary(this::listDisks));
-    server.callHandler(BootCacheGrpcService.Fetch, unary(this::fetch));
-    server.callHandler(BootCacheGrpcService.FetchStream, call ->
-        new FetchStreamHandler(node, fetches, answers, callerOf(call), vertx.getOrCreateContext(), call, call.response()).start());
-    server.callHandler(BootCacheGrpcService.StartBoot, unary(this::startBoot));
-    server.callHandler(BootCacheGrpcService.Record, this::record);
-    server.callHandler(BootCacheGrpcService.RecordWrite, unary(this::recordWrite));
-    server.callHandler(BootCacheGrpcService.EndBoot, unary(this::endBoot));
-    server.callHandler(BootCacheGrpcService.MarkStale, unary(this::markStale));
-    server.callHandler(BootCacheGrpcService.ResyncDisk, unary(this::resyncDisk));
-    server.callHandler(BootCacheGrpcService.ResetDisk, unary(this::resetDisk));
-    server.callHandler(BootCacheGrpcService.Warm, unary(this::warm));
-    server.callHandler(BootCacheGrpcService.Prefetch, this::prefetch);
-    server.callHandler(BootCacheGrpcService.GetProfile, unary(this::getProfile));
-    server.callHandler(BootCacheGrpcService.GetStats, unary(this::getStats));
+    server.callHandler(BootCacheGrpcService.RegisterImage, refusingInvalid(unary(this::registerImage)));
+    server.callHandler(BootCacheGrpcService.ListImages, refusingInvalid(unary(this::listImages)));
+    server.callHandler(BootCacheGrpcService.RegisterDisk, refusingInvalid(unary(this::registerDisk)));
+    server.callHandler(BootCacheGrpcService.ListDisks, refusingInvalid(unary(this::listDisks)));
+    server.callHandler(BootCacheGrpcService.Fetch, refusingInvalid(unary(this::fetch)));
+    server.callHandler(BootCacheGrpcService.FetchStream, refusingInvalid(call ->
+        new FetchStreamHandler(node, fetches, answers, callerOf(call), vertx.getOrCreateContext(), call, call.response())
+            .start()));
+    server.callHandler(BootCacheGrpcService.StartBoot, refusingInvalid(unary(this::startBoot)));
+    server.callHandler(BootCacheGrpcService.Record, refusingInvalid(this::record));
+    server.callHandler(BootCacheGrpcService.RecordWrite, refusingInvalid(unary(this::recordWrite)));
+    server.callHandler(BootCacheGrpcService.EndBoot, refusingInvalid(unary(this::endBoot)));
+    server.callHandler(BootCacheGrpcService.MarkStale, refusingInvalid(unary(this::markStale)));
+    server.callHandler(BootCacheGrpcService.ResyncDisk, refusingInvalid(unary(this::resyncDisk)));
+    server.callHandler(BootCacheGrpcService.ResetDisk, refusingInvalid(unary(this::resetDisk)));
+    server.callHandler(BootCacheGrpcService.Warm, refusingInvalid(unary(this::warm)));
+    server.callHandler(BootCacheGrpcService.Prefetch, refusingInvalid(this::prefetch));
+    server.callHandler(BootCacheGrpcService.GetProfile, refusingInvalid(unary(this::getProfile)));
+    server.callHandler(BootCacheGrpcService.GetStats, refusingInvalid(unary(this::getStats)));
+  }
+
+  /**
+   * A message that is not valid protobuf, or over the node's message cap, is answered with a status
+   * (INVALID_ARGUMENT, RESOURCE_EXHAUSTED) that says so, rather than a reset stream or silence.
+   */
+  private <Req, Resp> Handler<GrpcServerRequest<Req, Resp>> refusingInvalid(
+      Handler<GrpcServerRequest<Req, Resp>> handler) {
+    return call -> {
+      call.invalidMessageHandler(invalid -> {
+        if (invalid instanceof MessageSizeOverflowException big) {
+          call.response().status(GrpcStatus.RESOURCE_EXHAUSTED).statusMessage("a message of " + big.messageSize()
+              + " bytes is over this node's cap of " + node.config().maxMessageBytes() + " bytes").end();
+        } else {
+          call.response().status(GrpcStatus.INVALID_ARGUMENT).statusMessage("the request is not a valid "
+              + call.fullMethodName() + " message: " + invalid.getCause()).end();
+        }
+      });
+      handler.handle(call);
+    };
   }
 
   /** Who made the call: one place for every method. */

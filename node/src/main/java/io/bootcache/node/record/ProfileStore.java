@@ -80,7 +80,8 @@ public final class ProfileStore {
     }
     Integer[] byTouch = new Integer[n];
     for (int i = 0; i < n; i++) byTouch[i] = i;
-    Arrays.sort(byTouch, (a, b) -> first[a] != first[b] ? Integer.compare(first[a], first[b]) : Long.compare(blocks[a], blocks[b]));
+    Arrays.sort(byTouch, (a, b) -> first[a] != first[b] ? Integer.compare(first[a], first[b])
+        : Long.compare(blocks[a], blocks[b]));
     BootProfile.Builder out = profile.toBuilder().clearBlocks().clearFirstTouchMs().clearCount()
         .setBoots(profile.getBoots() + 1);
     for (int k = 0; k < Math.min(n, MAX_BLOCKS); k++) {
