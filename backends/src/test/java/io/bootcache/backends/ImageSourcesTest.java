@@ -186,12 +186,15 @@ class ImageSourcesTest {
   }
 
   @Test
-  void fullAndResyncLocationsMustBeFiles() {
+  void fullAndResyncLocationsMustBeFilesAndUnknownSchemesAreRefused() {
     assertTrue(ImageSources.isFile("/var/lib/images/a.raw"));
     assertTrue(ImageSources.isFile("file:///var/lib/images/a.raw"));
     assertFalse(ImageSources.isFile("nbd://san:10809/golden"));
     assertFalse(ImageSources.isFile("nbd+unix:///golden?socket=/run/nbd.sock"));
     assertFalse(ImageSources.isFile("HTTPS://store.example/golden.raw"));
+    assertFalse(ImageSources.isFile("nbds://san/golden"));
+    assertTrue(assertThrows(BadLocationException.class, () -> ImageSources.open("s3://bucket/golden.raw", QUICK, SourceVersion.NONE))
+        .getMessage().contains("scheme"));
   }
 
   static void assertSame(ImageSource source, long offset, int length) throws IOException {
