@@ -1,9 +1,9 @@
 package io.bootcache.cli;
 
+import io.bootcache.backends.SourceVersion;
 import io.bootcache.client.BootCacheClient;
 import io.bootcache.client.nbd.ClusterCatalog;
 import io.bootcache.client.nbd.ExportListCache;
-import io.bootcache.client.nbd.FullCloneExport;
 import io.bootcache.nbd.NbdExport;
 import io.bootcache.nbd.NbdServer;
 import io.bootcache.tls.TlsFiles;
@@ -189,17 +189,22 @@ public final class NbdCommand implements Callable<Integer> {
       Optional<ExportListCache.Snapshot> saved = new ExportListCache(exportCache).load();
       if (saved.isEmpty()) return client;
       client.close();
-      Map<String, String> imageFiles = new HashMap<>();
+      Map<String, Image> imagesById = new HashMap<>();
       for (Image i : saved.get().images()) {
-        imageFiles.put(i.getId(), i.getLocation());
-        builder.location(i.getId(), i.getLocation());
+        imagesById.put(i.getId(), i);
+        builder.location(i.getId(), i.getLocation(), versionOf(i));
       }
       for (Disk d : saved.get().disks()) {
-        String file = d.getMode() == CloneMode.FULL && !d.getLocation().isEmpty() ? d.getLocation() : imageFiles.get(d.getImageId());
-        if (file != null) builder.location(d.getId(), file);
+        Image image = imagesById.get(d.getImageId());
+        if (d.getMode() == CloneMode.FULL && !d.getLocation().isEmpty()) builder.location(d.getId(), d.getLocation());
+        else if (image != null) builder.location(d.getId(), image.getLocation(), versionOf(image));
       }
       return builder.build();
     }
+  }
+
+  private static SourceVersion versionOf(Image image) {
+    return new SourceVersion(image.getSourceEtag(), image.getSourceLastModified());
   }
 
   /** HOST:PORT of --listen. */
