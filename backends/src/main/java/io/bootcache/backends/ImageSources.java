@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.regex.Pattern;
 
 /**
  * Opens an image's location: a file path or {@code file:} URI, {@code nbd://HOST[:PORT]/EXPORT} or
@@ -14,12 +15,15 @@ public final class ImageSources {
   private ImageSources() {}
 
   /** The kind of a location, from its form alone. */
-  public enum Kind { FILE, NBD, HTTP }
+  public enum Kind { FILE, NBD, HTTP, UNSUPPORTED }
+
+  private static final Pattern OTHER_URL = Pattern.compile("^[a-zA-Z][a-zA-Z0-9+.-]*://.*");
 
   public static Kind kind(String location) {
     String lower = location.toLowerCase(Locale.ROOT);
     if (lower.startsWith("nbd://") || lower.startsWith("nbd+unix://")) return Kind.NBD;
     if (lower.startsWith("http://") || lower.startsWith("https://")) return Kind.HTTP;
+    if (!lower.startsWith("file:") && OTHER_URL.matcher(location).matches()) return Kind.UNSUPPORTED;
     return Kind.FILE;
   }
 
@@ -51,6 +55,8 @@ public final class ImageSources {
       case NBD -> new NbdSource(location, options);
       case HTTP -> new HttpSource(location, options, pin);
       case FILE -> new FileSource(location, path(location));
+      case UNSUPPORTED -> throw new BadLocationException("location '" + location + "' has a scheme bootcache does not "
+          + "read; use a file path or file: URI, nbd://, nbd+unix:// or http(s):// (TLS to NBD servers is not supported)");
     };
   }
 }

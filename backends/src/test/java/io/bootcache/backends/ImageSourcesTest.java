@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.bootcache.nbd.client.Nbdkit;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -31,14 +30,15 @@ import org.junit.jupiter.api.io.TempDir;
 class ImageSourcesTest {
   /** Not a multiple of any block size, and longer than one NBD read, so that long reads are split. */
   static final int SIZE = 9 * 1024 * 1024 + 777;
-  static final SourceOptions QUICK = new SourceOptions(Duration.ofSeconds(2), Duration.ofSeconds(2), 2);
+  static final SourceOptions QUICK = new SourceOptions(Duration.ofSeconds(5), Duration.ofSeconds(20), 2);
+  /** Short timeouts, for servers that never answer. */
+  static final SourceOptions IMPATIENT = new SourceOptions(Duration.ofSeconds(1), Duration.ofSeconds(1), 1);
 
   @TempDir
   static Path dir;
   static Path file;
   static byte[] content;
-  static Nbdkit nbdTcp;
-  static Nbdkit nbdUnix;
+  static ImageServers servers;
   static RangeHttpServer http;
 
   @BeforeAll
@@ -46,21 +46,17 @@ class ImageSourcesTest {
     content = new byte[SIZE];
     new SplittableRandom(11).nextBytes(content);
     file = Files.write(dir.resolve("golden.raw"), content);
-    // file dir=: each file is an export by its name, and an unknown name is refused
-    nbdTcp = Nbdkit.tcp(dir, "--readonly", "file", "dir=" + dir);
-    nbdUnix = new Nbdkit(dir, "--readonly", "file", "dir=" + dir);
-    http = new RangeHttpServer(dir);
+    servers = new ImageServers(dir, dir);
+    http = servers.http;
   }
 
   @AfterAll
   static void stop() throws Exception {
-    nbdTcp.close();
-    nbdUnix.close();
-    http.close();
+    servers.close();
   }
 
   static List<String> locations() {
-    return List.of(file.toString(), file.toUri().toString(), nbdTcp.uri("golden.raw"), nbdUnix.uri("golden.raw"),
+    return List.of(file.toString(), file.toUri().toString(), servers.nbd("golden.raw"), servers.nbdUnix("golden.raw"),
         http.url("golden.raw"));
   }
 
@@ -92,7 +88,7 @@ class ImageSourcesTest {
   void manyReadersAtOnceEachGetTheirOwnBytes() throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(16);
     try {
-      for (String location : List.of(nbdTcp.uri("golden.raw"), http.url("golden.raw"))) {
+      for (String location : List.of(servers.nbd("golden.raw"), http.url("golden.raw"))) {
         try (ImageSource source = ImageSources.open(location, QUICK, SourceVersion.NONE)) {
           List<Future<?>> reads = new ArrayList<>();
           for (int t = 0; t < 16; t++) {
@@ -126,7 +122,7 @@ class ImageSourcesTest {
     }
     assertTrue(assertThrows(BadLocationException.class, () -> ImageSources.open(http.url("nope.raw"), QUICK, SourceVersion.NONE))
         .getMessage().contains("404"));
-    assertThrows(BadLocationException.class, () -> ImageSources.open(nbdTcp.uri("no-such-export"), QUICK, SourceVersion.NONE));
+    assertThrows(BadLocationException.class, () -> ImageSources.open(servers.nbd("no-such-export"), QUICK, SourceVersion.NONE));
     assertThrows(BadLocationException.class, () -> ImageSources.open("nbd://", QUICK, SourceVersion.NONE));
     assertThrows(BadLocationException.class, () -> ImageSources.open("http:///x", QUICK, SourceVersion.NONE));
     assertThrows(BadLocationException.class, () -> ImageSources.open(dir.resolve("absent.raw").toString(), QUICK, SourceVersion.NONE));
@@ -159,7 +155,7 @@ class ImageSourcesTest {
       acceptor.start();
       for (String location : List.of("nbd://127.0.0.1:" + silent.getLocalPort() + "/", "http://127.0.0.1:" + silent.getLocalPort() + "/x")) {
         long t0 = System.nanoTime();
-        IOException e = assertThrows(IOException.class, () -> ImageSources.open(location, QUICK, SourceVersion.NONE));
+        IOException e = assertThrows(IOException.class, () -> ImageSources.open(location, IMPATIENT, SourceVersion.NONE));
         long ms = (System.nanoTime() - t0) / 1_000_000;
         assertFalse(e instanceof BadLocationException, location + ": " + e);
         assertTrue(ms < 10_000, location + " took " + ms + " ms to give up: " + e);
@@ -186,12 +182,15 @@ class ImageSourcesTest {
   }
 
   @Test
-  void fullAndResyncLocationsMustBeFiles() {
+  void fullAndResyncLocationsMustBeFilesAndUnknownSchemesAreRefused() {
     assertTrue(ImageSources.isFile("/var/lib/images/a.raw"));
     assertTrue(ImageSources.isFile("file:///var/lib/images/a.raw"));
     assertFalse(ImageSources.isFile("nbd://san:10809/golden"));
     assertFalse(ImageSources.isFile("nbd+unix:///golden?socket=/run/nbd.sock"));
     assertFalse(ImageSources.isFile("HTTPS://store.example/golden.raw"));
+    assertFalse(ImageSources.isFile("nbds://san/golden"));
+    assertTrue(assertThrows(BadLocationException.class, () -> ImageSources.open("s3://bucket/golden.raw", QUICK, SourceVersion.NONE))
+        .getMessage().contains("scheme"));
   }
 
   static void assertSame(ImageSource source, long offset, int length) throws IOException {

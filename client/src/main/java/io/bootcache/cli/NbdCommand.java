@@ -1,5 +1,6 @@
 package io.bootcache.cli;
 
+import io.bootcache.backends.SourceVersion;
 import io.bootcache.client.BootCacheClient;
 import io.bootcache.client.nbd.ClusterCatalog;
 import io.bootcache.client.nbd.ExportListCache;
@@ -22,7 +23,6 @@ import java.nio.channels.Channel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -214,17 +214,19 @@ public final class NbdCommand implements Callable<Integer> {
       Optional<ExportListCache.Snapshot> saved = new ExportListCache(exportCache).load();
       if (saved.isEmpty()) return client;
       client.close();
-      Map<String, String> imageFiles = new HashMap<>();
       for (Image i : saved.get().images()) {
-        imageFiles.put(i.getId(), i.getLocation());
-        builder.knownImage(i).location(i.getId(), i.getLocation());
+        builder.knownImage(i).location(i.getId(), i.getLocation(), versionOf(i));
       }
+      // a full clone reads its own file; a linked clone has none (its writes live in the cluster), so its reads fail
       for (Disk d : saved.get().disks()) {
-        String file = d.getMode() == CloneMode.FULL && !d.getLocation().isEmpty() ? d.getLocation() : imageFiles.get(d.getImageId());
-        if (file != null) builder.location(d.getId(), file);
+        if (d.getMode() == CloneMode.FULL && !d.getLocation().isEmpty()) builder.location(d.getId(), d.getLocation());
       }
       return builder.build();
     }
+  }
+
+  private static SourceVersion versionOf(Image image) {
+    return new SourceVersion(image.getSourceEtag(), image.getSourceLastModified());
   }
 
   /** HOST:PORT of --listen. */

@@ -1,6 +1,8 @@
 package io.bootcache.client;
 
 import com.google.protobuf.ByteString;
+import io.bootcache.backends.SourceVersion;
+import io.bootcache.client.LocationBackend.Where;
 import io.bootcache.tls.TlsFiles;
 import io.bootcache.v1.BootCacheGrpcClient;
 import io.bootcache.v1.BootProfile;
@@ -613,7 +615,7 @@ public final class BootCacheClient implements AutoCloseable {
     private BackendReader backend;
     private Vertx vertx;
     private TlsFiles tls;
-    private final Map<String, String> locations = new LinkedHashMap<>();
+    private final Map<String, Where> locations = new LinkedHashMap<>();
     private final List<Image> knownImages = new ArrayList<>();
 
     private Builder() {}
@@ -715,7 +717,12 @@ public final class BootCacheClient implements AutoCloseable {
      * {@code http(s)://} URL.
      */
     public Builder location(String id, String location) {
-      locations.put(Objects.requireNonNull(id), Objects.requireNonNull(location));
+      return location(id, location, SourceVersion.NONE);
+    }
+
+    /** As {@link #location(String, String)}, pinned to the HTTP object's version the cluster registered. */
+    public Builder location(String id, String location, SourceVersion version) {
+      locations.put(Objects.requireNonNull(id), new Where(Objects.requireNonNull(location), Objects.requireNonNull(version)));
       return this;
     }
 

@@ -16,11 +16,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * application gave it: enough to find where a target's bytes live when the cluster is gone.
  */
 final class Catalog {
-  private final Map<String, String> givenLocations;
+  private final Map<String, Where> givenLocations;
   private final Map<String, Image> images = new ConcurrentHashMap<>();
   private final Map<String, Disk> disks = new ConcurrentHashMap<>();
 
-  Catalog(Map<String, String> givenLocations) {
+  Catalog(Map<String, Where> givenLocations) {
     this.givenLocations = Map.copyOf(givenLocations);
   }
 
@@ -44,8 +44,8 @@ final class Catalog {
    * of reach), so its image would serve the wrong bytes.
    */
   Optional<Where> location(Target t) {
-    String given = givenLocations.get(t.id());
-    if (given != null) return Optional.of(new Where(given, SourceVersion.NONE));
+    Where given = givenLocations.get(t.id());
+    if (given != null) return Optional.of(given);
     if (!t.isDisk()) {
       return Optional.ofNullable(images.get(t.id()))
           .map(i -> new Where(i.getLocation(), new SourceVersion(i.getSourceEtag(), i.getSourceLastModified())));
@@ -63,8 +63,8 @@ final class Catalog {
     if (t.isDisk()) return Optional.empty();
     Image image = images.get(t.id());
     if (image == null) return Optional.empty();
-    String given = givenLocations.get(t.id());
-    if (given != null && !given.equals(image.getLocation())) return Optional.empty();
+    Where given = givenLocations.get(t.id());
+    if (given != null && !given.location().equals(image.getLocation())) return Optional.empty();
     return Optional.of(image);
   }
 

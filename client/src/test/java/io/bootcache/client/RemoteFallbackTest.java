@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.bootcache.backends.ImageServers;
 import io.bootcache.backends.RangeHttpServer;
-import io.bootcache.nbd.client.Nbdkit;
 import io.bootcache.node.LocalCluster;
 import io.vertx.grpc.common.GrpcStatus;
 import java.net.ServerSocket;
@@ -31,8 +31,7 @@ class RemoteFallbackTest {
   static Path dir;
   static Path images;
   static byte[] content;
-  static Nbdkit nbdTcp;
-  static Nbdkit nbdUnix;
+  static ImageServers servers;
   static RangeHttpServer http;
 
   @BeforeAll
@@ -40,16 +39,13 @@ class RemoteFallbackTest {
     images = Files.createDirectories(dir.resolve("images"));
     content = TestImages.write(images.resolve("golden.raw"), SIZE, 9);
     TestImages.write(images.resolve("replaced.raw"), SIZE, 10);
-    nbdTcp = Nbdkit.tcp(dir, "--readonly", "file", "dir=" + images);
-    nbdUnix = new Nbdkit(dir, "--readonly", "file", "dir=" + images);
-    http = new RangeHttpServer(images);
+    servers = new ImageServers(dir, images);
+    http = servers.http;
   }
 
   @AfterAll
   static void stop() throws Exception {
-    nbdTcp.close();
-    nbdUnix.close();
-    http.close();
+    servers.close();
   }
 
   @Test
@@ -57,8 +53,8 @@ class RemoteFallbackTest {
     LocalCluster cluster = LocalCluster.builder().nodes(1).dataDir(dir.resolve("data")).start();
     try (BootCacheClient client = BootCacheClient.builder().nodes(cluster.grpcAddresses()).deadline(Duration.ofSeconds(1)).build()) {
       try {
-        client.registerImage("nbd-img", nbdTcp.uri("golden.raw"), 0);
-        client.registerImage("unix-img", nbdUnix.uri("golden.raw"), 0);
+        client.registerImage("nbd-img", servers.nbd("golden.raw"), 0);
+        client.registerImage("unix-img", servers.nbdUnix("golden.raw"), 0);
         client.registerImage("http-img", http.url("golden.raw"), 0);
         client.registerImage("replaced-img", http.url("replaced.raw"), 0);
         client.images(); // the client learns where the images live while the cluster is up
@@ -87,7 +83,7 @@ class RemoteFallbackTest {
       deadPort = s.getLocalPort();
     }
     try (BootCacheClient client = BootCacheClient.builder().nodes("127.0.0.1:" + deadPort)
-        .location("over-nbd", nbdTcp.uri("golden.raw")).location("over-http", http.url("golden.raw"))
+        .location("over-nbd", servers.nbd("golden.raw")).location("over-http", http.url("golden.raw"))
         .deadline(Duration.ofSeconds(1)).build()) {
       checkBootReads(client, Target.image("over-nbd"));
       checkBootReads(client, Target.image("over-http"));

@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.bootcache.backends.ImageServers;
 import io.bootcache.backends.RangeHttpServer;
 import io.bootcache.nbd.Tools;
-import io.bootcache.nbd.client.Nbdkit;
 import io.bootcache.v1.BootCacheGrpcClient;
 import io.bootcache.v1.CloneMode;
 import io.bootcache.v1.FetchResponse;
@@ -38,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
  * own NBD server are the file's bytes, and the backend rate limit holds for every kind.
  */
 class BackendLocationsTest {
-  static final int SIZE = 6 * 1024 * 1024 + 777; // not a multiple of any block size
+  static final int SIZE = 3 * 1024 * 1024 + 777; // not a multiple of any block size
   static final int IOPS = 100;
 
   @TempDir
@@ -48,8 +48,7 @@ class BackendLocationsTest {
   static LocalCluster cluster;
   static GrpcTestClient client;
   static BootCacheGrpcClient node;
-  static Nbdkit nbdTcp;
-  static Nbdkit nbdUnix;
+  static ImageServers servers;
   static RangeHttpServer http;
 
   @BeforeAll
@@ -59,9 +58,8 @@ class BackendLocationsTest {
     content = Files.readAllBytes(TestFiles.random(images, "golden.raw", SIZE, 5));
     TestFiles.random(images, "rate-http.raw", 2 << 20, 6);
     TestFiles.random(images, "rate-nbd.raw", 2 << 20, 7);
-    nbdTcp = Nbdkit.tcp(dir, "--readonly", "file", "dir=" + images);
-    nbdUnix = new Nbdkit(dir, "--readonly", "file", "dir=" + images);
-    http = new RangeHttpServer(images);
+    servers = new ImageServers(dir, images);
+    http = servers.http;
     cluster = LocalCluster.builder().nodes(1).dataDir(dir.resolve("data")).nbd().configure(b -> b.backendIops(IOPS)).start();
     client = new GrpcTestClient();
     node = client.to(cluster.grpcAddresses().get(0));
@@ -71,9 +69,7 @@ class BackendLocationsTest {
   static void stop() throws Exception {
     client.close();
     cluster.close();
-    nbdTcp.close();
-    nbdUnix.close();
-    http.close();
+    servers.close();
   }
 
   static Image register(String id, String location) {
@@ -84,12 +80,12 @@ class BackendLocationsTest {
   void everyKindServesABootsReadsByteIdenticalToTheFileOverGrpcAndNbd() throws Exception {
     Map<String, String> locations = Map.of(
         "from-file", images.resolve("golden.raw").toString(),
-        "from-nbd", nbdTcp.uri("golden.raw"),
-        "from-nbd-unix", nbdUnix.uri("golden.raw"),
+        "from-nbd", servers.nbd("golden.raw"),
+        "from-nbd-unix", servers.nbdUnix("golden.raw"),
         "from-http", http.url("golden.raw"));
     // a boot's shape: the boot sector, the partition table, a kernel's long reads, scattered metadata, the tail
-    long[][] boot = {{0, 512}, {0, 65536}, {1 << 20, 128 * 1024}, {(1 << 20) + 3, 4093}, {3 << 20, 1 << 20},
-        {SIZE - 777, 777}, {SIZE - 5000, 5000}, {4_000_001, 70_000}};
+    long[][] boot = {{0, 512}, {0, 65536}, {1 << 20, 128 * 1024}, {(1 << 20) + 3, 4093}, {2 << 20, 512 * 1024},
+        {SIZE - 777, 777}, {SIZE - 5000, 5000}, {2_500_001, 70_000}};
     for (Map.Entry<String, String> e : locations.entrySet()) {
       String id = e.getKey();
       Image image = register(id, e.getValue());
@@ -114,7 +110,7 @@ class BackendLocationsTest {
   @Test
   void registrationRefusesWhatCannotBeReadWithAClearStatus() throws Exception {
     assertRefused(GrpcStatus.INVALID_ARGUMENT, "404", "missing", http.url("missing.raw"));
-    assertRefused(GrpcStatus.INVALID_ARGUMENT, "refused export", "unknown-export", nbdTcp.uri("missing.raw"));
+    assertRefused(GrpcStatus.INVALID_ARGUMENT, "refused export", "unknown-export", servers.nbd("missing.raw"));
     assertRefused(GrpcStatus.INVALID_ARGUMENT, "no host", "no-host", "nbd:///golden.raw");
     http.honourRanges(false);
     try {
@@ -147,7 +143,7 @@ class BackendLocationsTest {
   @Test
   void theBackendRateLimitHoldsForHttpAndNbd() throws Exception {
     register("rate-http", http.url("rate-http.raw"));
-    register("rate-nbd", nbdTcp.uri("rate-nbd.raw"));
+    register("rate-nbd", servers.nbd("rate-nbd.raw"));
     for (String id : List.of("rate-http", "rate-nbd")) {
       int reads = IOPS + IOPS / 2;
       // scattered blocks, all asked at once, outside a boot session (so never admitted): one backend read each

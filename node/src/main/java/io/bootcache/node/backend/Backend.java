@@ -1,6 +1,5 @@
 package io.bootcache.node.backend;
 
-import io.bootcache.backends.BadLocationException;
 import io.bootcache.backends.ImageSource;
 import io.bootcache.backends.ImageSources;
 import io.bootcache.backends.SourceOptions;
@@ -57,10 +56,8 @@ public final class Backend implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw ApiError.unavailable("interrupted while reading the backend");
-    } catch (BadLocationException e) {
-      throw ApiError.failedPrecondition("backend read of " + location + " at " + offset + "+" + length + " refused: "
-          + e.getMessage());
     } catch (IOException e) {
+      // a vanished file, an unreachable server and a replaced object alike: this read cannot be answered now
       throw ApiError.unavailable("backend read of " + location + " at " + offset + "+" + length + " failed: " + e.getMessage());
     }
     metrics.backendRead(length);
