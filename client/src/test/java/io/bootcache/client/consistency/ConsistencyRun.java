@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -187,7 +188,18 @@ public final class ConsistencyRun {
 
   private synchronized void fault(String what) {
     faults.add(what + " at read " + checked.get());
-    System.out.println("fault: " + what + " at read " + checked.get());
+    note("fault: " + what + " at read " + checked.get());
+  }
+
+  /** A line of the output, also appended to progress.txt beside the logs, to watch a long run. */
+  private synchronized void note(String line) {
+    System.out.println(line);
+    try {
+      Files.createDirectories(logs);
+      Files.writeString(logs.resolve("progress.txt"), line + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    } catch (IOException e) {
+      // the progress file is only for watching
+    }
   }
 
   /** Waits until {@code n} reads are done; fails if none is done for two minutes. */
@@ -198,8 +210,8 @@ public final class ConsistencyRun {
     long done;
     while ((done = checked.get() + refused.get() + errors.get()) < n) {
       if (System.nanoTime() - nextProgress > 0) {
-        System.out.printf("progress: %,d reads checked, wrong %d, errors %d, refused %d%n", checked.get(), wrong.get(),
-            errors.get(), refused.get());
+        note(String.format("progress: %,d reads checked, wrong %d, errors %d, refused %d", checked.get(),
+            wrong.get(), errors.get(), refused.get()));
         nextProgress = System.nanoTime() + 30_000_000_000L;
       }
       if (done != last) {
