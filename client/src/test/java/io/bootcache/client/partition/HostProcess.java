@@ -55,6 +55,7 @@ public final class HostProcess implements AutoCloseable {
     Path log = logDir.resolve(name + ".log");
     Process p = new ProcessBuilder(wrap.apply(cmd)).redirectErrorStream(true).start();
     HostProcess h = new HostProcess(name, p, log);
+    Runtime.getRuntime().addShutdownHook(new Thread(p::destroyForcibly, "kill " + name)); // a test JVM stopped mid-run
     Thread reader = new Thread(h::pump, "output of " + name);
     reader.setDaemon(true);
     reader.start();

@@ -47,6 +47,8 @@ public final class NetworkNamespaces implements AutoCloseable {
   /** Makes the bridge and {@code hosts} namespaces on it; on failure, removes what it made. */
   public static NetworkNamespaces create(int hosts) throws IOException {
     NetworkNamespaces n = new NetworkNamespaces(hosts);
+    // a test JVM stopped mid-run still removes them
+    Runtime.getRuntime().addShutdownHook(new Thread(n::close, "remove " + n.prefix));
     try {
       n.build();
       return n;
@@ -101,7 +103,7 @@ public final class NetworkNamespaces implements AutoCloseable {
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
     for (String ns : made) quietly("ip", "netns", "delete", ns);
     for (int i = 0; i < hosts; i++) quietly("ip", "link", "delete", outer(i));
     if (bridgeMade) quietly("ip", "link", "delete", bridge());
