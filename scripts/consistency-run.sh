@@ -11,6 +11,7 @@ seed=${2:-1}
 mvn -B -q -ntp install -DskipTests
 status=0
 mvn -B -q -ntp -pl client surefire:test -Dtest=ConsistencyRunTest -Dconsistency.reads="$reads" \
+  -Djunit.jupiter.execution.timeout.default=24h \
   -Dconsistency.seed="$seed" -Dsurefire.failIfNoSpecifiedTests=false || status=$?
 grep -h "^fault:\|^consistency:" client/target/surefire-reports/io.bootcache.client.consistency.ConsistencyRunTest-output.txt
 exit $status

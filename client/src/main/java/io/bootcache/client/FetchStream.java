@@ -155,30 +155,21 @@ final class FetchStream {
     if (!outbox.isEmpty() && !closed) open();
   }
 
-  /**
-   * Fails the requests past their deadline: those sent, and those still waiting for the stream to
-   * open (a node cut off the network can leave the open hanging).
-   */
   private void sweepDeadlines() {
     long now = System.nanoTime();
-    List<Pending> late = new ArrayList<>();
-    expired(inFlight.values().iterator(), now, late);
-    expired(outbox.iterator(), now, late);
-    if (!late.isEmpty()) {
+    List<Pending> late = null;
+    for (Iterator<Pending> it = inFlight.values().iterator(); it.hasNext(); ) {
+      Pending p = it.next();
+      if (now - p.deadlineAt >= 0) {
+        it.remove();
+        if (late == null) late = new ArrayList<>();
+        late.add(p);
+      }
+    }
+    if (late != null) {
       BootCacheException failure = new BootCacheException(GrpcStatus.DEADLINE_EXCEEDED,
           "node " + node.address() + " did not answer within the deadline");
       for (Pending p : late) p.callback.onFailure(failure);
-    }
-  }
-
-  /** Moves the requests past their deadline from {@code from} to {@code late}. */
-  private static void expired(Iterator<Pending> from, long now, List<Pending> late) {
-    while (from.hasNext()) {
-      Pending p = from.next();
-      if (now - p.deadlineAt >= 0) {
-        from.remove();
-        late.add(p);
-      }
     }
   }
 
@@ -194,7 +185,6 @@ final class FetchStream {
     for (GrpcStatus s : GrpcStatus.values()) if (s.code == code) return s;
     return GrpcStatus.UNKNOWN;
   }
-
 
   static String describe(Throwable t) {
     String m = t.getMessage();

@@ -60,7 +60,12 @@ public final class ConsistencyRun {
     Target target() { return disk ? Target.disk(id) : Target.image(id); }
   }
 
-  record Write(long offset, byte[] data) {}
+  record Write(long offset, byte[] data) {
+    @Override
+    public String toString() {
+      return offset + "+" + data.length;
+    }
+  }
 
   /** The model's bytes of a range, and the write in flight then. */
   record Snapshot(byte[] bytes, Write pending) {}
@@ -98,7 +103,9 @@ public final class ConsistencyRun {
   }
 
   public Result run() throws Exception {
-    boolean namespaces = NetworkNamespaces.unavailable().isEmpty();
+    // -Dconsistency.netns=false: loopback and SIGSTOP even where namespaces can be made
+    boolean namespaces = Boolean.parseBoolean(System.getProperty("consistency.netns", "true"))
+        && NetworkNamespaces.unavailable().isEmpty();
     Random rnd = new Random(seed);
     try (NodeHosts hosts = NodeHosts.start(dir.resolve("nodes"), logs, namespaces, "16m");
          BootCacheClient client = BootCacheClient.builder().nodes(hosts.grpcAddresses())
@@ -250,7 +257,10 @@ public final class ConsistencyRun {
         checked.incrementAndGet();
       } else {
         wrong.incrementAndGet();
-        if (firstWrong == null) firstWrong = m.id + " at " + offset + "+" + length + ": " + bad;
+        String what = m.id + " at " + offset + "+" + length + " (read took " + (System.nanoTime() - start) / 1_000_000
+            + " ms; writes in flight before/after: " + before.pending() + " / " + after.pending() + "): " + bad;
+        if (firstWrong == null) firstWrong = what;
+        note("wrong read: " + what);
       }
     }
   }
