@@ -441,9 +441,13 @@ public final class BootCacheClient implements AutoCloseable {
 
   // ------------------------------------------------------------------ images, disks, sessions, admin
 
+  /**
+   * Registers an image. The node reads it whole for its block manifest, so this runs under the warm-up
+   * deadline, and is not sent again to another node when it is slow (that would read the image again).
+   */
   public Image registerImage(String id, String location, int blockSize) {
     Image image = await(callAny(BootCacheGrpcClient.RegisterImage,
-        RegisterImageRequest.newBuilder().setId(id).setLocation(location).setBlockSize(blockSize).build(), adminDeadline, true));
+        RegisterImageRequest.newBuilder().setId(id).setLocation(location).setBlockSize(blockSize).build(), warmDeadline, false));
     catalog.put(image);
     return image;
   }

@@ -28,18 +28,18 @@ final class ManifestCache {
   static final long DEFAULT_BYTES = 128L * 1024 * 1024;
   private static final int HASH_BYTES = 32;
   private static final long RETRY_NANOS = 5_000_000_000L;
+  /** Hashes per chunk, as the nodes serve them (BlockManifests.CHUNK_BLOCKS, in the proto). */
+  static final int CHUNK_BLOCKS = 8192;
 
-  /** An image's pinned hashes, in chunks as the node served them (all of one size but the last). */
+  /** An image's pinned hashes, in chunks of CHUNK_BLOCKS as the node served them (the last may be shorter). */
   static final class Manifest {
     private final int blockSize;
     private final long blocks;
-    private final int chunkBlocks;
     private final List<byte[]> chunks;
 
-    Manifest(int blockSize, long blocks, int chunkBlocks, List<byte[]> chunks) {
+    Manifest(int blockSize, long blocks, List<byte[]> chunks) {
       this.blockSize = blockSize;
       this.blocks = blocks;
-      this.chunkBlocks = chunkBlocks;
       this.chunks = chunks;
     }
 
@@ -56,8 +56,8 @@ final class ManifestCache {
       if (first < 0 || first + n > blocks) return false;
       for (int i = 0; i < n; i++) {
         long index = first + i;
-        byte[] chunk = chunks.get((int) (index / chunkBlocks));
-        int at = (int) (index % chunkBlocks) * HASH_BYTES;
+        byte[] chunk = chunks.get((int) (index / CHUNK_BLOCKS));
+        int at = (int) (index % CHUNK_BLOCKS) * HASH_BYTES;
         for (int j = 0; j < HASH_BYTES; j++) {
           if (chunk[at + j] != hashes.byteAt(i * HASH_BYTES + j)) return false;
         }
@@ -128,35 +128,36 @@ final class ManifestCache {
     }
     long blocks = (image.getSize() + image.getBlockSize() - 1) / image.getBlockSize();
     if (blocks * HASH_BYTES > maxBytes) return CompletableFuture.completedFuture(null);
-    return next(image, blocks, sha256(), new ArrayList<>(), 0);
+    // every chunk asked at once (at most maxBytes / 256 KiB of them), then checked in order
+    List<CompletableFuture<BlockManifestChunk>> asked = new ArrayList<>();
+    for (long first = 0; first < blocks; first += CHUNK_BLOCKS) {
+      asked.add(chunks.apply(GetBlockManifestRequest.newBuilder().setImageId(image.getId()).setFirstBlock(first).build()));
+    }
+    return CompletableFuture.allOf(asked.toArray(CompletableFuture[]::new))
+        .thenApply(v -> assemble(image, blocks, asked.stream().map(CompletableFuture::join).toList()));
   }
 
-  /** Asks for the chunk from {@code first} on, checks it fits, and goes on until the list is whole. */
-  private CompletableFuture<Manifest> next(Image image, long blocks, MessageDigest digest, List<byte[]> got, long first) {
-    if (first >= blocks) {
-      if (!MessageDigest.isEqual(digest.digest(), image.getBlockManifestDigest().toByteArray())) {
-        return CompletableFuture.failedFuture(new IllegalStateException("the block manifest of image " + image.getId()
-            + " does not match the digest in its record"));
-      }
-      int chunkBlocks = got.isEmpty() ? 1 : got.get(0).length / HASH_BYTES;
-      return CompletableFuture.completedFuture(new Manifest(image.getBlockSize(), blocks, chunkBlocks, got));
-    }
-    GetBlockManifestRequest req = GetBlockManifestRequest.newBuilder().setImageId(image.getId()).setFirstBlock(first).build();
-    return chunks.apply(req).thenCompose(c -> {
-      int n = c.getHashes().size() / HASH_BYTES;
-      boolean fits = c.getImageId().equals(image.getId()) && c.getFirstBlock() == first && c.getBlocks() == blocks
-          && n > 0 && c.getHashes().size() % HASH_BYTES == 0 && first + n <= blocks
-          && (got.isEmpty() || n <= got.get(0).length / HASH_BYTES)
-          && (first + n == blocks || got.isEmpty() || n == got.get(0).length / HASH_BYTES);
-      if (!fits) {
-        return CompletableFuture.<Manifest>failedFuture(new IllegalStateException("a node answered a malformed chunk "
-            + "of image " + image.getId() + "'s block manifest at block " + first));
+  /** The manifest from its chunks, once each fits its place and the whole matches the record's digest. */
+  private static Manifest assemble(Image image, long blocks, List<BlockManifestChunk> answered) {
+    MessageDigest digest = sha256();
+    List<byte[]> got = new ArrayList<>();
+    for (int k = 0; k < answered.size(); k++) {
+      BlockManifestChunk c = answered.get(k);
+      long first = (long) k * CHUNK_BLOCKS;
+      long expected = Math.min(CHUNK_BLOCKS, blocks - first) * HASH_BYTES;
+      if (!c.getImageId().equals(image.getId()) || c.getFirstBlock() != first || c.getBlocks() != blocks
+          || c.getHashes().size() != expected) {
+        throw new IllegalStateException("a node answered a malformed chunk of image " + image.getId()
+            + "'s block manifest at block " + first);
       }
       byte[] hashes = c.getHashes().toByteArray();
       digest.update(hashes);
       got.add(hashes);
-      return next(image, blocks, digest, got, first + n);
-    });
+    }
+    if (!MessageDigest.isEqual(digest.digest(), image.getBlockManifestDigest().toByteArray())) {
+      throw new IllegalStateException("the block manifest of image " + image.getId() + " does not match the digest in its record");
+    }
+    return new Manifest(image.getBlockSize(), blocks, got);
   }
 
   private static MessageDigest sha256() {
