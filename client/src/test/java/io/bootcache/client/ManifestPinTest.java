@@ -2,6 +2,8 @@ package io.bootcache.client;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.bootcache.node.BootCacheNode;
 import io.bootcache.node.LocalCluster;
@@ -11,7 +13,9 @@ import io.bootcache.node.cluster.BlockRef;
 import io.bootcache.node.cluster.Caches;
 import io.bootcache.v1.BlockManifestChunk;
 import io.bootcache.v1.Image;
+import io.vertx.grpc.common.GrpcStatus;
 import java.io.ByteArrayOutputStream;
+import java.io.RandomAccessFile;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -74,6 +78,24 @@ class ManifestPinTest {
       assertArrayEquals(TestImages.slice(bytes, SIZE - 300, 300), client.readBlocking(Target.image("b"), SIZE - 300, 300));
       assertEquals(1, client.clientStats().manifestMismatches(), client.clientStats().toString());
       assertEquals(1, client.clientStats().fallbackReads(), client.clientStats().toString());
+    }
+  }
+
+  @Test
+  void aManifestThatWouldFillTheMetadataRegionIsRefusedBeforeAnyRead() throws Exception {
+    Path big = dir.resolve("big.raw");
+    try (RandomAccessFile f = new RandomAccessFile(big.toFile(), "rw")) {
+      f.setLength(512L << 20); // sparse: 1 Mi blocks of 512 bytes, a 32 MiB manifest
+    }
+    try (LocalCluster cluster = LocalCluster.builder().nodes(1).dataDir(dir.resolve("data"))
+             .configure(c -> c.metaRegionBytes(64L << 20)).start();
+         BootCacheClient client = BootCacheClient.builder().nodes(cluster.grpcAddresses()).build()) {
+      BootCacheException e = assertThrows(BootCacheException.class, () -> client.registerImage("big", big.toString(), BLOCK));
+      assertEquals(GrpcStatus.RESOURCE_EXHAUSTED, e.status(), e.getMessage());
+      assertTrue(e.getMessage().contains("--meta-memory"), e.getMessage());
+      assertTrue(client.images().isEmpty(), "nothing was registered");
+      // with 4 KiB blocks its manifest is 4 MiB: it fits
+      assertEquals(512L << 20, client.registerImage("big", big.toString(), 4096).getSize());
     }
   }
 

@@ -168,7 +168,7 @@ public final class BootCacheNode implements AutoCloseable {
     Backend backend = new Backend(new RateLimiter(config.backendIops(), config.backendBytesPerSecond()),
         config.backendLatency(), metrics);
     Catalog catalog = new Catalog(ignite, files, maps, new FileRoots(config.imageRoots(), config.diskRoots()),
-        new BlockManifests(ignite, files, backend), config.limits().maxImages(), config.limits().maxDisks());
+        new BlockManifests(ignite, files, backend, Regions.durable(config) ? 0 : config.metaRegionBytes()), config.limits().maxImages(), config.limits().maxDisks());
     Loader loader = new Loader(catalog, cluster, backend, metrics, threads.backend(), threads.admissions());
     BlockReader reader = new BlockReader(ignite, host, disk, cluster, maps, store, loader, backend, metrics, threads.reads());
     Sessions sessions = new Sessions(ignite, config.bootWindow(), metrics, config.limits().maxSessions());

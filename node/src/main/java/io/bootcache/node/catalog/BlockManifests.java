@@ -6,6 +6,7 @@ import io.bootcache.node.ApiError;
 import io.bootcache.node.backend.Backend;
 import io.bootcache.node.cluster.BlockHash;
 import io.bootcache.node.cluster.Caches;
+import io.bootcache.node.cluster.Regions;
 import io.bootcache.v1.BlockManifestChunk;
 import io.bootcache.v1.Image;
 import java.security.MessageDigest;
@@ -30,11 +31,16 @@ public final class BlockManifests {
   private final IgniteCache<String, byte[]> chunks;
   private final MetadataFiles files;
   private final Backend backend;
+  private final Ignite ignite;
+  /** The in-memory metadata region's cap, or 0 when it is durable (on disk). */
+  private final long metaRegionBytes;
 
-  public BlockManifests(Ignite ignite, MetadataFiles files, Backend backend) {
+  public BlockManifests(Ignite ignite, MetadataFiles files, Backend backend, long metaRegionBytes) {
     this.chunks = ignite.cache(Caches.MANIFESTS);
     this.files = files;
     this.backend = backend;
+    this.ignite = ignite;
+    this.metaRegionBytes = metaRegionBytes;
   }
 
   /**
@@ -45,6 +51,7 @@ public final class BlockManifests {
   public Image take(Image image) {
     int bs = image.getBlockSize();
     long blocks = blocks(image);
+    refuseOverMeta(image, blocks * BlockHash.BYTES);
     MessageDigest digest = ContentPins.sha256();
     byte[] chunk = new byte[(int) Math.min(CHUNK_BLOCKS, Math.max(1, blocks)) * BlockHash.BYTES];
     int perRead = Math.max(1, READ_BYTES / bs);
@@ -65,6 +72,20 @@ public final class BlockManifests {
           .setHashes(ByteString.copyFrom(chunk, 0, inChunk * BlockHash.BYTES)).setBlocks(blocks).build());
     }
     return image.toBuilder().setBlockManifestDigest(ByteString.copyFrom(digest.digest())).build();
+  }
+
+  /**
+   * RESOURCE_EXHAUSTED when the manifest would take the metadata region past the point where disk
+   * writes are refused: the region holds the only record of disks' writes.
+   */
+  private void refuseOverMeta(Image image, long manifestBytes) {
+    if (metaRegionBytes == 0) return;
+    long used = Regions.metaUsedBytes(ignite);
+    if (used + 2 * manifestBytes > Regions.META_FULL * metaRegionBytes) { // 2x: pages, entries, overhead
+      throw ApiError.exhausted("image " + image.getId() + "'s block manifest (" + manifestBytes / 1024 + " KiB, 32 bytes "
+          + "per block) would fill the metadata region (" + used / (1024 * 1024) + " of " + metaRegionBytes / (1024 * 1024)
+          + " MiB in use): start the nodes with a higher --meta-memory, or register it with larger blocks");
+    }
   }
 
   private void put(BlockManifestChunk c) {
