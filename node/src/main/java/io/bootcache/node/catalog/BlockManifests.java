@@ -61,7 +61,7 @@ public final class BlockManifests {
         long block = first + done;
         int count = Math.min(perRead, inChunk - done);
         long offset = block * bs;
-        byte[] bytes = backend.read(image, offset, (int) Math.min((long) count * bs, image.getSize() - offset));
+        byte[] bytes = backend.readForManifest(image, offset, (int) Math.min((long) count * bs, image.getSize() - offset));
         for (int k = 0; k < count; k++) {
           int from = k * bs;
           BlockHash.of(bytes, from, Math.min(bs, bytes.length - from)).writeTo(chunk, (done + k) * BlockHash.BYTES);
