@@ -18,7 +18,8 @@ import java.util.function.Function;
 /**
  * The block manifests of the images this client reads: the SHA-256 of every block, pinned at
  * registration. Fetched once per image (on its first read), checked against the digest in the Image
- * record the client holds, then kept in memory, 32 bytes per block (8 MiB per GiB of 4 KiB blocks),
+ * record the client holds (an image the client does not know yet is not checked, and asked again on
+ * its next read), then kept in memory, 32 bytes per block (8 MiB per GiB of 4 KiB blocks),
  * the least recently used dropped past the bound. An image whose record has no digest, or whose
  * manifest alone is larger than the bound, is not checked (its answers are checked against their own
  * hashes only). A manifest that cannot be fetched or does not match its digest fails its image's
@@ -94,11 +95,21 @@ final class ManifestCache {
       }
       CompletableFuture<Manifest> fresh = new CompletableFuture<>();
       held.put(imageId, new Held(fresh, System.nanoTime()));
-      images.apply(imageId).thenCompose(this::fetch).whenComplete((m, err) -> {
+      images.apply(imageId).thenCompose(image -> {
+        if (image == null) forget(imageId, fresh); // not known yet: unchecked now, asked again on the next read
+        return fetch(image);
+      }).whenComplete((m, err) -> {
         if (err != null) fresh.completeExceptionally(err); else fresh.complete(m);
         if (m != null) trim();
       });
       return fresh;
+    }
+  }
+
+  private void forget(String imageId, CompletableFuture<Manifest> fetch) {
+    synchronized (held) {
+      Held h = held.get(imageId);
+      if (h != null && h.manifest == fetch) held.remove(imageId);
     }
   }
 
