@@ -71,8 +71,7 @@ public final class Main implements Callable<Integer> {
   Path dataDir;
   @Option(names = "--memory", defaultValue = "256m", description = "Cap of the cached-blocks region, e.g. 256m, 4g (default: ${DEFAULT-VALUE}).")
   String memory;
-  @Option(names = "--meta-memory", defaultValue = "1g",
-      description = "Cap of the metadata region, taken as it fills: images' block manifests (16 MiB per GiB of image in 4 KiB blocks), disk layers, profiles (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--meta-memory", defaultValue = "128m", description = "Cap of the metadata region (default: ${DEFAULT-VALUE}).")
   String metaMemory;
   @Option(names = "--host-memory", defaultValue = "256m",
       description = "Off-heap bytes of the blocks this host's VMs boot from, kept on this host; 0 = off "

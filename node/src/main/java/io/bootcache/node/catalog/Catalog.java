@@ -7,7 +7,6 @@ import io.bootcache.node.ApiError;
 import io.bootcache.node.cluster.Caches;
 import io.bootcache.node.cluster.Regions;
 import io.bootcache.node.read.BlockMaps;
-import io.bootcache.v1.BlockManifestChunk;
 import io.bootcache.v1.CloneMode;
 import io.bootcache.v1.Disk;
 import io.bootcache.v1.DiskState;
@@ -42,7 +41,6 @@ public final class Catalog {
   private final MetadataFiles files;
   private final BlockMaps maps;
   private final FileRoots roots;
-  private final BlockManifests manifests;
   private final ContentPins pins = new ContentPins();
   private final int maxImages;
   private final int maxDisks;
@@ -51,10 +49,8 @@ public final class Catalog {
   /** Disk layer id -> the partitions this node has recorded as written (a subset of the disk's own record). */
   private final Map<String, BitSet> writtenHere = new ConcurrentHashMap<>();
 
-  public Catalog(Ignite ignite, MetadataFiles files, BlockMaps maps, FileRoots roots, BlockManifests manifests,
-      int maxImages, int maxDisks) {
+  public Catalog(Ignite ignite, MetadataFiles files, BlockMaps maps, FileRoots roots, int maxImages, int maxDisks) {
     this.maps = maps;
-    this.manifests = manifests;
     this.roots = roots;
     this.maxImages = maxImages;
     this.maxDisks = maxDisks;
@@ -66,7 +62,6 @@ public final class Catalog {
 
   /** Puts back what the data directory knows and the cluster does not (a restarted cluster). */
   public void restore() {
-    manifests.restore();
     for (Image image : files.loadAll("images", Image.parser())) {
       if (!restoredName(image.getId(), TargetKind.IMAGE)) continue;
       images.putIfAbsent(image.getId(), image.toByteArray());
@@ -121,7 +116,6 @@ public final class Catalog {
       FileRoots.requireDistinct("image " + id, path, diskFiles(""));
       image = ContentPins.pin(builder.setLocation(path.toString()).setSize(sizeOf(path)).build(), path);
     }
-    if (!images.containsKey(id)) image = withManifest(image);
     claim(id, TargetKind.IMAGE);
     byte[] existing = images.getAndPutIfAbsent(id, image.toByteArray());
     if (existing != null) {
@@ -140,22 +134,6 @@ public final class Catalog {
     return image;
   }
 
-  /**
-   * A new image with its block manifest: read whole once. A file is pinned before the read and again
-   * after it, so that a file that changed meanwhile is refused rather than pinned with a mixed manifest.
-   */
-  private Image withManifest(Image image) {
-    Image taken = manifests.take(image);
-    if (ImageSources.isFile(image.getLocation())) {
-      Path path = Path.of(image.getLocation());
-      if (sizeOf(path) != image.getSize() || !ContentPins.samePin(image, ContentPins.pin(image, path))) {
-        throw ApiError.failedPrecondition("image " + image.getId() + ": " + path + " changed while it was read for "
-            + "its block manifest; register it again once it stays put");
-      }
-    }
-    return taken;
-  }
-
   /** The image if this node has it parsed already, else null; never asks the cluster. */
   public Image knownImage(String id) {
     return imageMemo.get(id);
@@ -170,11 +148,6 @@ public final class Catalog {
     Image image = parseImage(bytes);
     imageMemo.put(id, image);
     return image;
-  }
-
-  /** The chunk of the image's block manifest from {@code firstBlock} on. */
-  public BlockManifestChunk manifestChunk(String imageId, long firstBlock) {
-    return manifests.chunk(image(imageId), firstBlock);
   }
 
   public List<Image> images() {

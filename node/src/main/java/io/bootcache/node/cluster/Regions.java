@@ -4,8 +4,6 @@ import io.bootcache.node.NodeConfig;
 import java.nio.file.Path;
 import org.apache.ignite.configuration.DataPageEvictionMode;
 import org.apache.ignite.configuration.DataRegionConfiguration;
-import org.apache.ignite.DataRegionMetrics;
-import org.apache.ignite.Ignite;
 import org.apache.ignite.configuration.DataStorageConfiguration;
 import org.apache.ignite.configuration.WALMode;
 
@@ -30,8 +28,6 @@ public final class Regions {
   public static final String DURABLE = "durable";
   /** 4 KiB pages: a 4 KiB block spans one full page plus a small tail shared with others. */
   public static final int PAGE_SIZE = 4096;
-  /** Past this share of the in-memory metadata region, disk writes and block manifests are refused. */
-  public static final double META_FULL = 0.85;
   /** The largest block size an image may have; sizes the empty-pages pool. */
   public static final int MAX_BLOCK_SIZE = 64 * 1024;
   /** Start evicting when this fraction of the region is used. */
@@ -71,12 +67,6 @@ public final class Regions {
   }
 
   /** Whether metadata and disk layers are kept on local disk (a disk cache is configured). */
-  /** Bytes of the in-memory metadata region in use on this node (0 when it is not known). */
-  public static long metaUsedBytes(Ignite ignite) {
-    DataRegionMetrics m = ignite.dataRegionMetrics(META);
-    return m == null ? 0 : m.getTotalUsedPages() * (long) PAGE_SIZE;
-  }
-
   public static boolean durable(NodeConfig config) {
     return config.diskCacheDir() != null;
   }

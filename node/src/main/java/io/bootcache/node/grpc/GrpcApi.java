@@ -71,7 +71,6 @@ public final class GrpcApi implements Service {
     server.callHandler(BootCacheGrpcService.RegisterDisk, refusingInvalid(unary(this::registerDisk)));
     server.callHandler(BootCacheGrpcService.ListDisks, refusingInvalid(unary(this::listDisks)));
     server.callHandler(BootCacheGrpcService.Fetch, refusingInvalid(unary(this::fetch)));
-    server.callHandler(BootCacheGrpcService.GetBlockManifest, refusingInvalid(unary(this::getBlockManifest)));
     server.callHandler(BootCacheGrpcService.FetchStream, refusingInvalid(call ->
         new FetchStreamHandler(node, fetches, answers, callerOf(call), vertx.getOrCreateContext(), call, call.response())
             .start()));
@@ -285,14 +284,6 @@ public final class GrpcApi implements Service {
       }
       return WarmResponse.newBuilder().setImageId(image.getId()).setBlocks(blocks).setBytes(bytes)
           .setBackendBlocks(backend).setDurationMs(System.currentTimeMillis() - started).build();
-    });
-  }
-
-  /** A chunk of an image's block manifest: a read of the image. */
-  private Future<BlockManifestChunk> getBlockManifest(Principal caller, GetBlockManifestRequest r) {
-    return blocking(() -> {
-      access.require(caller, Role.READER, TargetKind.IMAGE, r.getImageId());
-      return node.catalog().manifestChunk(r.getImageId(), r.getFirstBlock());
     });
   }
 
