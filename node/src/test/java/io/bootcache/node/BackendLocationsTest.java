@@ -157,13 +157,15 @@ class BackendLocationsTest {
       assertTrue(done >= reads, id + ": " + done + " backend reads for " + reads + " scattered blocks");
       assertTrue(millis >= (done - 1) * 1000 / IOPS, id + ": " + done + " backend reads took " + millis + " ms at " + IOPS + " IOPS");
     }
-    // the HTTP server's own view: no second saw more range GETs than the cap
+    // the HTTP server's own view: no second saw more range GETs than the cap, give or take the
+    // scheduling jitter between the limiter's turn and the request's arrival (5 %; unpaced, all
+    // 150 would arrive within the same second)
     List<Long> times = new ArrayList<>(http.rangeGetTimes());
     Collections.sort(times);
     int j = 0;
     for (int i = 0; i < times.size(); i++) {
       while (times.get(i) - times.get(j) >= TimeUnit.SECONDS.toNanos(1)) j++;
-      assertTrue(i - j + 1 <= IOPS + 1, (i - j + 1) + " range GETs within one second, cap " + IOPS);
+      assertTrue(i - j + 1 <= IOPS + IOPS / 20, (i - j + 1) + " range GETs within one second, cap " + IOPS);
     }
     assertTrue(times.size() > IOPS, times.size() + " range GETs: too few to test the cap");
   }
