@@ -38,6 +38,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Predicate;
 import org.apache.ignite.Ignite;
+import org.apache.ignite.cluster.BaselineNode;
 import org.apache.ignite.cluster.ClusterNode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -134,6 +135,7 @@ class LayerLossTest {
   void withADiskCacheTheLayerWaitsForItsNodesAndComesBackWhole() throws Exception {
     start(LocalCluster.builder().diskCache(128L << 20).configure(b -> b.backups(1).rejoinGrace(Duration.ofSeconds(20))));
     Ignite ignite = cluster.node(0).services().ignite();
+    awaitWholeBaseline(ignite, 3);
     ClusterNode keeper = ignite.cluster().localNode();
     String doomed = linkedCloneWhoseBlockZero(ignite, owners -> !owners.contains(keeper));
     Map<String, byte[]> expected = new TreeMap<>();
@@ -175,6 +177,25 @@ class LayerLossTest {
     until = System.nanoTime() + 10_000_000_000L;
     while (ignite.cluster().currentBaselineTopology().size() > 1 && System.nanoTime() < until) Thread.sleep(100);
     assertEquals(1, ignite.cluster().currentBaselineTopology().size(), "the nodes that did not come back left the baseline");
+  }
+
+  /**
+   * Waits until every node is in the baseline and holds its share of the durable caches: a new
+   * cluster is activated with the nodes there at that moment, and the others are added within a
+   * second or so; until then the keeper may hold no copy of the metadata the test reads later.
+   */
+  static void awaitWholeBaseline(Ignite ignite, int nodes) throws InterruptedException {
+    long until = System.nanoTime() + 30_000_000_000L;
+    while (baselineSize(ignite) < nodes && System.nanoTime() < until) Thread.sleep(100);
+    assertEquals(nodes, baselineSize(ignite), "every node joined the baseline");
+    for (String name : List.of(Caches.IMAGES, Caches.DISKS, Caches.NAMES, Caches.DISK_LAYERS)) {
+      ignite.cache(name).rebalance().get();
+    }
+  }
+
+  static int baselineSize(Ignite ignite) {
+    Collection<BaselineNode> baseline = ignite.cluster().currentBaselineTopology();
+    return baseline == null ? 0 : baseline.size();
   }
 
   /** Registers linked clones until one's block 0 lands in a disk-layer partition whose owners match. */
