@@ -1,6 +1,7 @@
 package io.bootcache.client;
 
 import io.bootcache.backends.BadLocationException;
+import io.bootcache.backends.FileStamp;
 import io.bootcache.backends.ImageSource;
 import io.bootcache.backends.ImageSources;
 import io.bootcache.backends.SourceOptions;
@@ -10,13 +11,10 @@ import io.vertx.grpc.common.GrpcStatus;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
@@ -78,11 +76,10 @@ public final class LocationBackend implements BackendReader {
   /** Throws FAILED_PRECONDITION when the file's size or mtime is not the one pinned at registration. */
   private static void requireUnchanged(Image image, Path file) throws IOException {
     if (image.getContentMtimeNs() == 0) return; // registered before pinning
-    BasicFileAttributes now = Files.readAttributes(file, BasicFileAttributes.class);
-    long mtime = now.lastModifiedTime().to(TimeUnit.NANOSECONDS);
-    if (now.size() != image.getSize() || mtime != image.getContentMtimeNs()) {
+    FileStamp now = FileStamp.of(file);
+    if (now.size() != image.getSize() || now.mtimeNanos() != image.getContentMtimeNs()) {
       throw new BootCacheException(GrpcStatus.FAILED_PRECONDITION, "image " + image.getId() + "'s file " + file
-          + " changed since registration (" + now.size() + " bytes, modified at " + now.lastModifiedTime()
+          + " changed since registration (" + now.size() + " bytes, modified at " + now.modified()
           + "): re-register it under a new id; it is not read, so its new blocks never mix with the cached old ones");
     }
   }

@@ -1,6 +1,7 @@
 package io.bootcache.node.catalog;
 
 import com.google.protobuf.ByteString;
+import io.bootcache.backends.FileStamp;
 import io.bootcache.node.ApiError;
 import io.bootcache.v1.Image;
 import java.io.IOException;
@@ -9,13 +10,11 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 
 /**
  * What identifies an image file's content, taken at registration: its size, its modification time
@@ -37,7 +36,7 @@ public final class ContentPins {
   public static Image pin(Image image, Path file) {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       return image.toBuilder()
-          .setContentMtimeNs(mtimeNanos(file))
+          .setContentMtimeNs(FileStamp.of(file).mtimeNanos())
           .setContentFingerprint(ByteString.copyFrom(fingerprint(ch, image.getSize(), image.getBlockSize())))
           .build();
     } catch (IOException e) {
@@ -70,10 +69,9 @@ public final class ContentPins {
   private String changedNow(Image image) {
     Path file = Path.of(image.getLocation());
     try {
-      BasicFileAttributes now = Files.readAttributes(file, BasicFileAttributes.class);
+      FileStamp now = FileStamp.of(file);
       if (now.size() != image.getSize()) return "size " + image.getSize() + " then, " + now.size() + " now";
-      long mtime = now.lastModifiedTime().to(TimeUnit.NANOSECONDS);
-      if (mtime != image.getContentMtimeNs()) return "modified at " + now.lastModifiedTime();
+      if (now.mtimeNanos() != image.getContentMtimeNs()) return "modified at " + now.modified();
       if (fingerprinted.contains(image.getId())) return null;
       try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
         byte[] print = fingerprint(ch, image.getSize(), image.getBlockSize());
@@ -88,10 +86,6 @@ public final class ContentPins {
 
   private static boolean isPinned(Image image) {
     return image.getContentMtimeNs() != 0 || !image.getContentFingerprint().isEmpty();
-  }
-
-  static long mtimeNanos(Path file) throws IOException {
-    return Files.getLastModifiedTime(file).to(TimeUnit.NANOSECONDS);
   }
 
   /**
