@@ -27,7 +27,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{ .Values.image.repository }}:{{ default .Chart.AppVersion .Values.image.tag }}
 {{- end -}}
 
-{{/* The node container's memory: both regions, the host tier, the heap and the JVM's overhead. */}}
+{{/* The node container's memory: the regions, the host tier, the heap and the JVM's overhead. */}}
 {{- define "bootcache.heapMiB" -}}
 {{- .Values.node.heapMiB -}}
 {{- end -}}
@@ -36,7 +36,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- add .Values.node.hostMemoryMiB 128 -}}
 {{- end -}}
 {{- define "bootcache.nodeMemoryMiB" -}}
-{{- add .Values.node.memoryMiB .Values.node.metaMemoryMiB (include "bootcache.directMiB" .) (include "bootcache.heapMiB" .) .Values.node.overheadMiB -}}
+{{- add .Values.node.memoryMiB .Values.node.metaMemoryMiB .Values.node.manifestMemoryMiB (include "bootcache.directMiB" .) (include "bootcache.heapMiB" .) .Values.node.overheadMiB -}}
 {{- end -}}
 
 {{/* The admin port speaks HTTPS with TLS. */}}

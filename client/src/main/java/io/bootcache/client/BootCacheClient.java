@@ -55,6 +55,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -100,6 +101,8 @@ public final class BootCacheClient implements AutoCloseable {
   private final TlsFiles tls; // null: plain gRPC
   private final Catalog catalog;
   private final Counters counters = new Counters();
+  private final ManifestCache manifests;
+  private final AtomicBoolean mismatchLogged = new AtomicBoolean();
   private final Map<String, String> staleDisks = new ConcurrentHashMap<>();
   /** Disks a node answered FAILED_PRECONDITION (stale) for, until when to believe it without asking again. */
   private final Map<String, Long> staleByNode = new ConcurrentHashMap<>();
@@ -127,6 +130,8 @@ public final class BootCacheClient implements AutoCloseable {
     for (String a : b.nodes) nodes.add(new NodeChannel(a, vertx, unaryGrpc, grpcClients, deadline));
     this.catalog = new Catalog(b.locations);
     catalog.putImages(b.knownImages);
+    this.manifests = new ManifestCache(this::imageRecord, req -> callAny(BootCacheGrpcClient.GetBlockManifest, req,
+        adminDeadline, true).toCompletionStage().toCompletableFuture(), b.manifestCacheBytes);
     this.filesBackend = b.backend == null;
     this.backend = filesBackend ? new LocationBackend(catalog::location, catalog::pinOf) : b.backend;
     this.backendIo = Executors.newFixedThreadPool(b.backendThreads, daemonThreads("bootcache-backend"));
@@ -262,6 +267,27 @@ public final class BootCacheClient implements AutoCloseable {
             "the node's answer did not match its SHA-256 hashes", result);
         return;
       }
+      // blocks a disk's layer overrides have no pinned hash: only answers of images with pinned blocks are checked
+      Image known = target.isDisk() ? null : catalog.image(target.id());
+      if (target.isDisk() || (known != null && known.getBlockManifestDigest().isEmpty())) {
+        answer(bytes);
+        return;
+      }
+      manifests.forImage(target.id()).whenComplete((manifest, err) -> {
+        if (err == null && (manifest == null || manifest.pins(r))) {
+          answer(bytes);
+          return;
+        }
+        String why = err != null ? "no block manifest of " + target + " could be had to check the node's answer ("
+            + err.getMessage() + ")" : "the node answered blocks of " + target + " at " + r.getOffset()
+            + " whose hashes are not the ones pinned at registration";
+        counters.manifestMismatches.increment();
+        if (mismatchLogged.compareAndSet(false, true)) LOG.warning(why + "; read from the backend instead (logged once)");
+        fallback(target, request.getOffset(), (int) request.getLength(), GrpcStatus.UNAVAILABLE, why, result);
+      });
+    }
+
+    private void answer(ByteBuffer bytes) {
       if (!catalog.knows(target)) refreshCatalogSoon();
       result.complete(bytes);
     }
@@ -419,9 +445,20 @@ public final class BootCacheClient implements AutoCloseable {
 
   // ------------------------------------------------------------------ images, disks, sessions, admin
 
+  /** Registers an image without pinned blocks: the node reads nothing of it until a VM does. */
   public Image registerImage(String id, String location, int blockSize) {
-    Image image = await(callAny(BootCacheGrpcClient.RegisterImage,
-        RegisterImageRequest.newBuilder().setId(id).setLocation(location).setBlockSize(blockSize).build(), adminDeadline, true));
+    return registerImage(id, location, blockSize, false);
+  }
+
+  /**
+   * Registers an image. With {@code pinBlocks} the node reads it whole for its block manifest, so this
+   * runs under the warm-up deadline and is not sent again to another node when it is slow (that would
+   * read the image again); the client then checks every block of it against the manifest.
+   */
+  public Image registerImage(String id, String location, int blockSize, boolean pinBlocks) {
+    Image image = await(callAny(BootCacheGrpcClient.RegisterImage, RegisterImageRequest.newBuilder()
+        .setId(id).setLocation(location).setBlockSize(blockSize).setPinBlocks(pinBlocks).build(),
+        pinBlocks ? warmDeadline : adminDeadline, !pinBlocks));
     catalog.put(image);
     return image;
   }
@@ -507,6 +544,13 @@ public final class BootCacheClient implements AutoCloseable {
   Duration adminDeadline() { return adminDeadline; }
   Vertx vertx() { return vertx; }
   GrpcClient recordGrpc() { return unaryGrpc; }
+
+  /** The image's record as this client holds it (a saved export list, or the catalog), asking the cluster if unknown. */
+  private CompletableFuture<Image> imageRecord(String id) {
+    Image known = catalog.image(id);
+    if (known != null) return CompletableFuture.completedFuture(known);
+    return refreshCatalog().thenApply(v -> catalog.image(id));
+  }
 
   /**
    * Learns the cluster's images and disks (for the fallback's backing files). One refresh at a time:
@@ -617,6 +661,7 @@ public final class BootCacheClient implements AutoCloseable {
     private TlsFiles tls;
     private final Map<String, Where> locations = new LinkedHashMap<>();
     private final List<Image> knownImages = new ArrayList<>();
+    private long manifestCacheBytes = ManifestCache.DEFAULT_BYTES;
 
     private Builder() {}
 
@@ -694,6 +739,16 @@ public final class BootCacheClient implements AutoCloseable {
     /** The fallback reader; default: a {@link LocationBackend} on the locations the cluster told of. */
     public Builder backend(BackendReader reader) {
       backend = Objects.requireNonNull(reader);
+      return this;
+    }
+
+    /**
+     * Memory for the block manifests of the images read (32 bytes per block: 8 MiB per GiB of 4 KiB
+     * blocks); the least recently read are dropped past it. Default 128 MiB.
+     */
+    public Builder manifestCacheBytes(long n) {
+      if (n < 0) throw new IllegalArgumentException("manifestCacheBytes must not be negative, got " + n);
+      manifestCacheBytes = n;
       return this;
     }
 

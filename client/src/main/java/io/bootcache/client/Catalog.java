@@ -29,6 +29,10 @@ final class Catalog {
   void putImages(Collection<Image> all) { all.forEach(this::put); }
   void putDisks(Collection<Disk> all) { all.forEach(this::put); }
 
+  Image image(String id) {
+    return images.get(id);
+  }
+
   Disk disk(String id) {
     return disks.get(id);
   }

@@ -10,13 +10,16 @@ package io.bootcache.client;
  * @param verifyFailures responses whose bytes did not match their SHA-256
  * @param retries        requests sent again after a node failed them
  * @param errors         reads failed to the caller (bad input, or neither cluster nor backend answered)
+ * @param manifestMismatches image answers whose block hashes were not the ones pinned at registration (or
+ *                       that no block manifest could check); each was read from the backend instead
  */
 public record ClientStats(long requests, long hits, long misses, long fallbackReads, long verifyFailures,
-                          long retries, long errors) {
+                          long retries, long errors, long manifestMismatches) {
 
   @Override
   public String toString() {
     return "requests=" + requests + " hits=" + hits + " misses=" + misses + " fallbackReads=" + fallbackReads
-        + " verifyFailures=" + verifyFailures + " retries=" + retries + " errors=" + errors;
+        + " verifyFailures=" + verifyFailures + " retries=" + retries + " errors=" + errors
+        + " manifestMismatches=" + manifestMismatches;
   }
 }

@@ -11,9 +11,10 @@ final class Counters {
   final LongAdder verifyFailures = new LongAdder();
   final LongAdder retries = new LongAdder();
   final LongAdder errors = new LongAdder();
+  final LongAdder manifestMismatches = new LongAdder();
 
   ClientStats snapshot() {
     return new ClientStats(requests.sum(), hits.sum(), misses.sum(), fallbackReads.sum(), verifyFailures.sum(),
-        retries.sum(), errors.sum());
+        retries.sum(), errors.sum(), manifestMismatches.sum());
   }
 }

@@ -141,12 +141,13 @@ class HelmChartTest {
     Container node = container(ds, "node");
     assertEquals("4096m", env(node, "BOOTCACHE_MEMORY"));
     assertEquals("128m", env(node, "BOOTCACHE_META_MEMORY"));
+    assertEquals("64m", env(node, "BOOTCACHE_MANIFEST_MEMORY"));
     assertEquals("512m", env(node, "BOOTCACHE_HOST_MEMORY"));
     assertTrue(env(node, "JAVA_TOOL_OPTIONS").contains("-Xmx512m"), env(node, "JAVA_TOOL_OPTIONS"));
     assertTrue(env(node, "JAVA_TOOL_OPTIONS").contains("-XX:MaxDirectMemorySize=640m"), "host tier 512 + network 128");
     assertTrue(env(node, "JAVA_TOOL_OPTIONS").contains("-XX:+ExitOnOutOfMemoryError"), "out of memory, the node exits and is restarted");
-    // blocks 4096 + meta 128 + direct 640 + heap 512 + JVM overhead 256
-    assertEquals(new Quantity("5632Mi"), node.getResources().getLimits().get("memory"));
+    // blocks 4096 + meta 128 + manifests 64 + direct 640 + heap 512 + JVM overhead 256
+    assertEquals(new Quantity("5696Mi"), node.getResources().getLimits().get("memory"));
     assertEquals(node.getResources().getLimits().get("memory"), node.getResources().getRequests().get("memory"));
   }
 

@@ -7,6 +7,7 @@ import io.bootcache.node.access.Principal;
 import io.bootcache.node.admin.AdminServer;
 import io.bootcache.node.backend.Backend;
 import io.bootcache.node.backend.RateLimiter;
+import io.bootcache.node.catalog.BlockManifests;
 import io.bootcache.node.catalog.Catalog;
 import io.bootcache.node.catalog.FileRoots;
 import io.bootcache.node.catalog.LayerLossWatch;
@@ -112,6 +113,7 @@ public final class BootCacheNode implements AutoCloseable {
         services.catalog().restore();
         services.profiles().restore();
       }
+      services.catalog().restoreManifests();
       mirror = MetadataMirror.start(ignite, services.files(), config.nodeName());
       lossWatch = LayerLossWatch.start(ignite, services.catalog(), config);
 
@@ -157,8 +159,6 @@ public final class BootCacheNode implements AutoCloseable {
   private static NodeServices wire(NodeConfig config, Ignite ignite, NodeMetrics metrics, NodeThreads threads) {
     MetadataFiles files = new MetadataFiles(config.dataDir());
     BlockMaps maps = new BlockMaps(ignite, config.stripeBlocks());
-    Catalog catalog = new Catalog(ignite, files, maps, new FileRoots(config.imageRoots(), config.diskRoots()),
-        config.limits().maxImages(), config.limits().maxDisks());
     BlockStore store = new BlockStore(ignite);
     HostTier host = new HostTier(config.hostTierBytes(), metrics.images);
     metrics.hostTier(host);
@@ -168,6 +168,9 @@ public final class BootCacheNode implements AutoCloseable {
     ClusterBlocks cluster = new ClusterBlocks(maps, store, metrics);
     Backend backend = new Backend(new RateLimiter(config.backendIops(), config.backendBytesPerSecond()),
         config.backendLatency(), metrics);
+    Catalog catalog = new Catalog(ignite, files, maps, new FileRoots(config.imageRoots(), config.diskRoots()),
+        new BlockManifests(ignite, files, backend, config.manifestRegionBytes()), config.limits().maxImages(),
+        config.limits().maxDisks());
     Loader loader = new Loader(catalog, cluster, backend, metrics, threads.backend(), threads.admissions());
     BlockReader reader = new BlockReader(ignite, host, disk, cluster, maps, store, loader, backend, metrics, threads.reads());
     Sessions sessions = new Sessions(ignite, config.bootWindow(), metrics, config.limits().maxSessions());

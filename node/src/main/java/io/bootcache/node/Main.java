@@ -77,6 +77,10 @@ public final class Main implements Callable<Integer> {
       description = "Off-heap bytes of the blocks this host's VMs boot from, kept on this host; 0 = off "
           + "(default: ${DEFAULT-VALUE}; counts against the JVM's -XX:MaxDirectMemorySize).")
   String hostMemory;
+  @Option(names = "--manifest-memory", defaultValue = "256m",
+      description = "Cap of the block manifests of images registered with --pin-blocks, off-heap and taken as it fills: "
+          + "32 bytes per block, 8 MiB per GiB of image in 4 KiB blocks; at least 16m (default: ${DEFAULT-VALUE}).")
+  String manifestMemory;
   @Option(names = "--disk-cache", paramLabel = "DIR",
       description = "Keep the blocks of the boots this host served, and the cluster's disk layers, in DIR on local disk, "
           + "so that a restarted node (or cluster) comes back warm; every node of a cluster needs it or none.")
@@ -227,6 +231,7 @@ public final class Main implements Callable<Integer> {
         .kubernetesNamespace(k8sNamespace).kubernetesService(k8sService)
         .dataDir(dataDir)
         .blocksRegionBytes(bytes(memory)).metaRegionBytes(bytes(metaMemory)).hostTierBytes(bytes(hostMemory))
+        .manifestRegionBytes(bytes(manifestMemory))
         .backups(backups)
         .backendIops(backendIops).backendBytesPerSecond(bytes(backendBandwidth))
         .backendLatency(duration(backendLatency))

@@ -43,6 +43,7 @@ public final class NodeConfig {
   private final long blocksRegionBytes;
   private final long metaRegionBytes;
   private final long hostTierBytes;
+  private final long manifestRegionBytes;
   private final Path diskCacheDir;
   private final long diskCacheBytes;
   private final Duration rejoinGrace;
@@ -84,6 +85,7 @@ public final class NodeConfig {
     this.blocksRegionBytes = b.blocksRegionBytes;
     this.metaRegionBytes = b.metaRegionBytes;
     this.hostTierBytes = b.hostTierBytes;
+    this.manifestRegionBytes = b.manifestRegionBytes;
     this.diskCacheDir = b.diskCacheDir;
     this.diskCacheBytes = b.diskCacheBytes;
     this.rejoinGrace = b.rejoinGrace;
@@ -132,6 +134,7 @@ public final class NodeConfig {
     b.blocksRegionBytes = blocksRegionBytes;
     b.metaRegionBytes = metaRegionBytes;
     b.hostTierBytes = hostTierBytes;
+    b.manifestRegionBytes = manifestRegionBytes;
     b.diskCacheDir = diskCacheDir;
     b.diskCacheBytes = diskCacheBytes;
     b.rejoinGrace = rejoinGrace;
@@ -190,6 +193,8 @@ public final class NodeConfig {
    * that a hit makes no Ignite call and crosses no network. 0 turns it off.
    */
   public long hostTierBytes() { return hostTierBytes; }
+  /** Cap of the block manifests' region (images registered with pinned blocks). */
+  public long manifestRegionBytes() { return manifestRegionBytes; }
   /** The local disk tier's directory (blocks of the host tier, and the disk layers), or null: none. */
   public Path diskCacheDir() { return diskCacheDir; }
   public long diskCacheBytes() { return diskCacheBytes; }
@@ -250,7 +255,7 @@ public final class NodeConfig {
         + ", seeds=" + seeds + ", discoveryBy=" + discovery
         + (discovery == Discovery.KUBERNETES ? " " + kubernetesNamespace + "/" + kubernetesService : "")
         + ", dataDir=" + dataDir + ", blocksRegion=" + blocksRegionBytes / MIB + "MiB"
-        + ", metaRegion=" + metaRegionBytes / MIB + "MiB, hostTier=" + hostTierBytes / MIB + "MiB, diskCache="
+        + ", metaRegion=" + metaRegionBytes / MIB + "MiB, hostTier=" + hostTierBytes / MIB + "MiB, manifests=" + manifestRegionBytes / MIB + "MiB, diskCache="
         + (diskCacheDir == null ? "-" : diskCacheDir + " (" + diskCacheBytes / MIB + "MiB)") + ", backups=" + backups + ", backendIops=" + backendIops
         + ", backendBytesPerSecond=" + backendBytesPerSecond + ", backendLatency=" + backendLatency + ", bootWindow=" + bootWindow
         + ", maxRequestBytes=" + maxRequestBytes + ", trustRecordedReads=" + trustRecordedReads
@@ -275,6 +280,7 @@ public final class NodeConfig {
     private long blocksRegionBytes = 256 * MIB;
     private long metaRegionBytes = 128 * MIB;
     private long hostTierBytes = 256 * MIB;
+    private long manifestRegionBytes = 256 * MIB;
     private Path diskCacheDir;
     private long diskCacheBytes = 4096 * MIB;
     private Duration rejoinGrace = Duration.ofMinutes(2);
@@ -317,6 +323,7 @@ public final class NodeConfig {
     public Builder blocksRegionBytes(long v) { blocksRegionBytes = atLeast(v, 16 * MIB, "blocksRegionBytes"); return this; }
     public Builder metaRegionBytes(long v) { metaRegionBytes = atLeast(v, 32 * MIB, "metaRegionBytes"); return this; }
     public Builder hostTierBytes(long v) { hostTierBytes = atLeast(v, 0, "hostTierBytes"); return this; }
+    public Builder manifestRegionBytes(long v) { manifestRegionBytes = atLeast(v, 16 * MIB, "manifestRegionBytes"); return this; }
     /** Keep the host tier's blocks, and the disk layers, in this directory on local disk: a restart comes back warm. */
     public Builder diskCacheDir(Path v) { diskCacheDir = Objects.requireNonNull(v, "diskCacheDir"); return this; }
     public Builder diskCacheBytes(long v) { diskCacheBytes = atLeast(v, 128 * MIB, "diskCacheBytes"); return this; }

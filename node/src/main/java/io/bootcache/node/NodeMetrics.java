@@ -30,6 +30,8 @@ public final class NodeMetrics {
   public final Counter blockMisses;
   public final Meter backendReads;
   public final Counter backendBytes;
+  /** Of backendBytes: read at registration for block manifests, not on behalf of any read. */
+  public final Counter manifestBytes;
   public final Counter singleFlightWaits;
   public final Counter admittedBlocks;
   public final Counter recordedReads;
@@ -63,6 +65,7 @@ public final class NodeMetrics {
     this.blockMisses = registry.counter("bootcache.block.misses");
     this.backendReads = registry.meter("bootcache.backend.reads");
     this.backendBytes = registry.counter("bootcache.backend.bytes");
+    this.manifestBytes = registry.counter("bootcache.backend.manifest.bytes");
     this.singleFlightWaits = registry.counter("bootcache.singleflight.waits");
     this.admittedBlocks = registry.counter("bootcache.admitted.blocks");
     this.recordedReads = registry.counter("bootcache.record.reads");
@@ -91,6 +94,11 @@ public final class NodeMetrics {
   public void backendRead(long bytes) {
     backendReads.mark();
     backendBytes.inc(bytes);
+  }
+
+  /** A backend read (counted by backendRead too) of a registration taking its image's block manifest. */
+  public void manifestRead(long bytes) {
+    manifestBytes.inc(bytes);
   }
 
   /** A backend read of an image's blocks (or of one of its disks' files), on behalf of that image. */
@@ -147,9 +155,11 @@ public final class NodeMetrics {
         backendReads.getCount());
     out.counter("bootcache_backend_bytes_total", "Bytes this node read from the backend storage.",
         backendBytes.getCount());
+    out.counter("bootcache_manifest_backend_bytes_total",
+        "Of the backend bytes: read at registration to take images' block manifests.", manifestBytes.getCount());
     out.gauge("bootcache_amplification",
-        "Backend bytes read per byte answered by this node since it started (0 before the first read).",
-        readBytes.getCount() == 0 ? 0 : (double) backendBytes.getCount() / readBytes.getCount());
+        "Backend bytes read per byte answered by this node since it started, registrations left out (0 before the first read).",
+        readBytes.getCount() == 0 ? 0 : (double) (backendBytes.getCount() - manifestBytes.getCount()) / readBytes.getCount());
     out.histogram("bootcache_backend_read_latency_seconds",
         "Time of one backend read of an image's blocks, the rate limit's wait included.", backendLoadLatency.snapshot());
     out.counter("bootcache_singleflight_waits_total", "Misses that joined another reader's load of the block.",

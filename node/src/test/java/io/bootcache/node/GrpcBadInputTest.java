@@ -9,9 +9,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.bootcache.v1.BlockManifestChunk;
 import io.bootcache.v1.BootCacheGrpcClient;
 import io.bootcache.v1.EndBootRequest;
 import io.bootcache.v1.FetchRequest;
+import io.bootcache.v1.GetBlockManifestRequest;
 import io.bootcache.v1.FetchResponse;
 import io.bootcache.v1.GetProfileRequest;
 import io.bootcache.v1.MarkStaleRequest;
@@ -74,7 +76,7 @@ class GrpcBadInputTest {
     node = client.to(address);
     Path f = TestFiles.random(dir, "golden.raw", SIZE, 4);
     content = Files.readAllBytes(f);
-    await(node.registerImage(RegisterImageRequest.newBuilder().setId("golden").setLocation(f.toString()).build()));
+    await(node.registerImage(RegisterImageRequest.newBuilder().setId("golden").setLocation(f.toString()).setPinBlocks(true).build()));
   }
 
   @AfterAll
@@ -112,6 +114,24 @@ class GrpcBadInputTest {
     refused(GrpcStatus.INVALID_ARGUMENT, "must be positive", fetch(image("golden", 0, -1)));
     refused(GrpcStatus.INVALID_ARGUMENT, "request cap", fetch(image("golden", 0, Long.MAX_VALUE)));
     refused(GrpcStatus.INVALID_ARGUMENT, "request cap", fetch(image("golden", 0, 1L << 40)));
+  }
+
+  @Test
+  void badManifestRequestsGetClearStatuses() {
+    refused(GrpcStatus.NOT_FOUND, "no image nope", manifest("nope", 0));
+    refused(GrpcStatus.INVALID_ARGUMENT, "image", manifest("../../etc/passwd", 0));
+    refused(GrpcStatus.INVALID_ARGUMENT, "does not start a chunk", manifest("golden", 1));
+    refused(GrpcStatus.INVALID_ARGUMENT, "does not start a chunk", manifest("golden", -8192));
+    refused(GrpcStatus.INVALID_ARGUMENT, "does not start a chunk", manifest("golden", 8192)); // 256 blocks: one chunk
+    BlockManifestChunk whole = await(node.getBlockManifest(
+        GetBlockManifestRequest.newBuilder().setImageId("golden").build()));
+    assertEquals(SIZE / 4096, whole.getBlocks());
+    assertEquals(SIZE / 4096 * 32, whole.getHashes().size());
+  }
+
+  static GrpcTestClient.Refusal manifest(String id, long first) {
+    return client.refusal(address, BootCacheGrpcClient.GetBlockManifest,
+        GetBlockManifestRequest.newBuilder().setImageId(id).setFirstBlock(first).build());
   }
 
   @Test

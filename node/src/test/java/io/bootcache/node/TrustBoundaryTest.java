@@ -21,6 +21,7 @@ import io.bootcache.v1.DiskState;
 import io.bootcache.v1.EndBootRequest;
 import io.bootcache.v1.FetchRequest;
 import io.bootcache.v1.FetchResponse;
+import io.bootcache.v1.GetBlockManifestRequest;
 import io.bootcache.v1.GetStatsRequest;
 import io.bootcache.v1.Image;
 import io.bootcache.v1.ListDisksRequest;
@@ -90,7 +91,7 @@ class TrustBoundaryTest {
     debian = Files.readAllBytes(TestFiles.random(dir, "debian12.raw", SIZE, 1));
     Path secret = TestFiles.random(dir, "secret.raw", SIZE, 2);
     BootCacheGrpcClient ops = as("ops");
-    await(ops.registerImage(RegisterImageRequest.newBuilder().setId("debian12").setLocation(dir.resolve("debian12.raw").toString()).build()));
+    await(ops.registerImage(RegisterImageRequest.newBuilder().setId("debian12").setLocation(dir.resolve("debian12.raw").toString()).setPinBlocks(true).build()));
     await(ops.registerImage(RegisterImageRequest.newBuilder().setId("secret").setLocation(secret.toString()).build()));
     for (String disk : new String[] {"vm-a", "vm-b"}) {
       await(ops.registerDisk(RegisterDiskRequest.newBuilder().setId(disk).setImageId("debian12").setMode(CloneMode.LINKED).build()));
@@ -158,6 +159,8 @@ class TrustBoundaryTest {
     // what it is granted it reads
     FetchResponse r = await(audit.fetch(FetchRequest.newBuilder().setImageId("debian12").setOffset(0).setLength(4096).build()));
     assertArrayEquals(Arrays.copyOf(debian, 4096), GrpcTestClient.verifiedRange(r, 0, 4096));
+    assertEquals(r.getHashes().substring(0, 32), await(audit.getBlockManifest(GetBlockManifestRequest.newBuilder()
+        .setImageId("debian12").build())).getHashes().substring(0, 32), "and the block manifest of it");
   }
 
   @Test
@@ -190,6 +193,8 @@ class TrustBoundaryTest {
     BootCacheGrpcClient hostA = as("host-a");
     assertEquals(GrpcStatus.PERMISSION_DENIED, statusOf(hostA.fetch(FetchRequest.newBuilder().setImageId("secret")
         .setOffset(0).setLength(4096).build())));
+    assertEquals(GrpcStatus.PERMISSION_DENIED, statusOf(hostA.getBlockManifest(GetBlockManifestRequest.newBuilder()
+        .setImageId("secret").build())), "nor its block manifest");
     assertEquals(List.of("debian12"), imageIds("host-a"), "it lists only what it may read");
     assertEquals(List.of("vm-a"), await(hostA.listDisks(ListDisksRequest.getDefaultInstance())).getDisksList()
         .stream().map(Disk::getId).toList());

@@ -7,6 +7,7 @@ import io.bootcache.node.ApiError;
 import io.bootcache.node.cluster.Caches;
 import io.bootcache.node.cluster.Regions;
 import io.bootcache.node.read.BlockMaps;
+import io.bootcache.v1.BlockManifestChunk;
 import io.bootcache.v1.CloneMode;
 import io.bootcache.v1.Disk;
 import io.bootcache.v1.DiskState;
@@ -41,6 +42,7 @@ public final class Catalog {
   private final MetadataFiles files;
   private final BlockMaps maps;
   private final FileRoots roots;
+  private final BlockManifests manifests;
   private final ContentPins pins = new ContentPins();
   private final int maxImages;
   private final int maxDisks;
@@ -49,8 +51,10 @@ public final class Catalog {
   /** Disk layer id -> the partitions this node has recorded as written (a subset of the disk's own record). */
   private final Map<String, BitSet> writtenHere = new ConcurrentHashMap<>();
 
-  public Catalog(Ignite ignite, MetadataFiles files, BlockMaps maps, FileRoots roots, int maxImages, int maxDisks) {
+  public Catalog(Ignite ignite, MetadataFiles files, BlockMaps maps, FileRoots roots, BlockManifests manifests,
+      int maxImages, int maxDisks) {
     this.maps = maps;
+    this.manifests = manifests;
     this.roots = roots;
     this.maxImages = maxImages;
     this.maxDisks = maxDisks;
@@ -99,7 +103,16 @@ public final class Catalog {
     }
   }
 
+  /** Registers an image without pinned blocks (nothing read at registration). */
   public Image registerImage(String id, String location, int blockSize) {
+    return registerImage(id, location, blockSize, false);
+  }
+
+  /**
+   * Registers an image, or answers the one registered under the id if it is the same. With
+   * {@code pinBlocks} the node reads it whole once, for its block manifest.
+   */
+  public Image registerImage(String id, String location, int blockSize, boolean pinBlocks) {
     Ids.check("image", id);
     int bs = blockSize == 0 ? DEFAULT_BLOCK_SIZE : blockSize;
     if (bs < 512 || bs > Regions.MAX_BLOCK_SIZE || Integer.bitCount(bs) != 1) {
@@ -116,6 +129,7 @@ public final class Catalog {
       FileRoots.requireDistinct("image " + id, path, diskFiles(""));
       image = ContentPins.pin(builder.setLocation(path.toString()).setSize(sizeOf(path)).build(), path);
     }
+    if (pinBlocks && !images.containsKey(id)) image = withManifest(image);
     claim(id, TargetKind.IMAGE);
     byte[] existing = images.getAndPutIfAbsent(id, image.toByteArray());
     if (existing != null) {
@@ -128,10 +142,35 @@ public final class Catalog {
         throw ApiError.alreadyExists("image " + id + " is registered already, and " + old.getLocation()
             + " changed since; images are immutable: register the new content under a new id");
       }
+      if (pinBlocks && old.getBlockManifestDigest().isEmpty()) {
+        throw ApiError.alreadyExists("image " + id + " is registered already, without pinned blocks; "
+            + "register it under a new id to pin them");
+      }
       return old;
     }
     files.save("images", id, image);
     return image;
+  }
+
+  /**
+   * A new image with its block manifest: read whole once. A file is pinned before the read and again
+   * after it, so that a file that changed meanwhile is refused rather than pinned with a mixed manifest.
+   */
+  private Image withManifest(Image image) {
+    Image taken = manifests.take(image);
+    if (ImageSources.isFile(image.getLocation())) {
+      Path path = Path.of(image.getLocation());
+      if (sizeOf(path) != image.getSize() || !ContentPins.samePin(image, ContentPins.pin(image, path))) {
+        throw ApiError.failedPrecondition("image " + image.getId() + ": " + path + " changed while it was read for "
+            + "its block manifest; register it again once it stays put");
+      }
+    }
+    return taken;
+  }
+
+  /** Puts back the block manifests the data directory holds and the cluster does not (at every start). */
+  public void restoreManifests() {
+    manifests.restore();
   }
 
   /** The image if this node has it parsed already, else null; never asks the cluster. */
@@ -148,6 +187,11 @@ public final class Catalog {
     Image image = parseImage(bytes);
     imageMemo.put(id, image);
     return image;
+  }
+
+  /** The chunk of the image's block manifest from {@code firstBlock} on. */
+  public BlockManifestChunk manifestChunk(String imageId, long firstBlock) {
+    return manifests.chunk(image(imageId), firstBlock);
   }
 
   public List<Image> images() {

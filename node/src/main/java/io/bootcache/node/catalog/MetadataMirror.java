@@ -19,15 +19,16 @@ import org.apache.ignite.cache.query.QueryCursor;
 import org.apache.ignite.cache.query.ScanQuery;
 
 /**
- * Every node keeps the cluster's images, disks and boot profiles in its own data directory, not only
- * the node that handled a change: each node follows the three caches with a continuous query (the
+ * Every node keeps the cluster's images, disks, block manifests and boot profiles in its own data directory, not only
+ * the node that handled a change: each node follows their caches with a continuous query (the
  * records already there, then every change) and writes what it sees, one file at a time, in order.
  */
 public final class MetadataMirror implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(MetadataMirror.class.getName());
   /** Cache name and the data directory's folder of the same records. */
   private static final List<String[]> MIRRORED = List.of(
-      new String[] {Caches.IMAGES, "images"}, new String[] {Caches.DISKS, "disks"}, new String[] {Caches.PROFILES, "profiles"});
+      new String[] {Caches.IMAGES, "images"}, new String[] {Caches.DISKS, "disks"}, new String[] {Caches.PROFILES, "profiles"},
+      new String[] {Caches.MANIFESTS, BlockManifests.KIND});
 
   private final MetadataFiles files;
   private final ExecutorService writer;

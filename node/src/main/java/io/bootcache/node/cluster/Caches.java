@@ -28,6 +28,8 @@ public final class Caches {
   public static final String DISK_LAYERS = "disklayers";
   /** block hash -> block bytes, in the size-capped region with eviction. */
   public static final String BLOCKS = "blocks";
+  /** "image id@chunk" -> BlockManifestChunk (protobuf bytes): the hashes of an image's blocks, pinned at registration. */
+  public static final String MANIFESTS = "manifests";
   /** image id -> BootProfile (protobuf bytes). */
   public static final String PROFILES = "profiles";
   /** session id -> BootSession (protobuf bytes), expiring when the boot window closes. */
@@ -43,6 +45,7 @@ public final class Caches {
       replicated(IMAGES, lasting),
       replicated(DISKS, lasting),
       replicated(NAMES, lasting),
+      replicated(MANIFESTS, Regions.MANIFESTS),
       partitioned(BLOCKMAP, Regions.BLOCKMAP, config.backups()),
       // a lost partition of a disk layer is refused, not read as empty: see LayerLossWatch
       partitioned(DISK_LAYERS, lasting, config.backups()).setPartitionLossPolicy(PartitionLossPolicy.READ_WRITE_SAFE),

@@ -71,6 +71,7 @@ public final class GrpcApi implements Service {
     server.callHandler(BootCacheGrpcService.RegisterDisk, refusingInvalid(unary(this::registerDisk)));
     server.callHandler(BootCacheGrpcService.ListDisks, refusingInvalid(unary(this::listDisks)));
     server.callHandler(BootCacheGrpcService.Fetch, refusingInvalid(unary(this::fetch)));
+    server.callHandler(BootCacheGrpcService.GetBlockManifest, refusingInvalid(unary(this::getBlockManifest)));
     server.callHandler(BootCacheGrpcService.FetchStream, refusingInvalid(call ->
         new FetchStreamHandler(node, fetches, answers, callerOf(call), vertx.getOrCreateContext(), call, call.response())
             .start()));
@@ -133,7 +134,7 @@ public final class GrpcApi implements Service {
   private Future<Image> registerImage(Principal caller, RegisterImageRequest r) {
     return blocking(() -> {
       access.require(caller, Role.ADMIN, TargetKind.IMAGE, r.getId());
-      return node.catalog().registerImage(r.getId(), r.getLocation(), r.getBlockSize());
+      return node.catalog().registerImage(r.getId(), r.getLocation(), r.getBlockSize(), r.getPinBlocks());
     });
   }
 
@@ -284,6 +285,14 @@ public final class GrpcApi implements Service {
       }
       return WarmResponse.newBuilder().setImageId(image.getId()).setBlocks(blocks).setBytes(bytes)
           .setBackendBlocks(backend).setDurationMs(System.currentTimeMillis() - started).build();
+    });
+  }
+
+  /** A chunk of an image's block manifest: a read of the image. */
+  private Future<BlockManifestChunk> getBlockManifest(Principal caller, GetBlockManifestRequest r) {
+    return blocking(() -> {
+      access.require(caller, Role.READER, TargetKind.IMAGE, r.getImageId());
+      return node.catalog().manifestChunk(r.getImageId(), r.getFirstBlock());
     });
   }
 

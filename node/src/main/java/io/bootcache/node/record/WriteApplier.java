@@ -24,7 +24,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
-import org.apache.ignite.DataRegionMetrics;
 import org.apache.ignite.Ignite;
 
 /**
@@ -32,8 +31,6 @@ import org.apache.ignite.Ignite;
  * back. A write that covers part of a block is merged into the block as the disk sees it now.
  */
 public final class WriteApplier {
-  /** Past this fill of the never-evicted meta region, writes are refused and the disk goes stale. */
-  static final double META_FULL = 0.85;
   /** Blocks put into the cluster at once (a megabyte of 4 KiB blocks). */
   static final int PUT_BLOCKS = 256;
   /**
@@ -202,10 +199,6 @@ public final class WriteApplier {
   }
 
   private boolean metaFull() {
-    if (metaRegionBytes == 0) return false;
-    DataRegionMetrics m = ignite.dataRegionMetrics(Regions.META);
-    if (m == null) return false;
-    long used = m.getTotalUsedPages() * (long) Regions.PAGE_SIZE;
-    return used > META_FULL * metaRegionBytes;
+    return metaRegionBytes != 0 && Regions.metaUsedBytes(ignite) > Regions.META_FULL * metaRegionBytes;
   }
 }
