@@ -160,6 +160,7 @@ class HelmChartTest {
     assertEquals("/var/lib/bootcache/disk-cache", env(node, "BOOTCACHE_DISK_CACHE"));
     assertEquals("8192m", env(node, "BOOTCACHE_DISK_CACHE_SIZE"));
     assertEquals("2m", env(node, "BOOTCACHE_REJOIN_GRACE"));
+    assertEquals("1", env(node, "BOOTCACHE_INITIAL_NODES"));
     assertTrue(node.getVolumeMounts().stream().anyMatch(m -> m.getMountPath().equals("/var/lib/bootcache")),
         "the disk cache lives on the data directory's hostPath, so it outlives the pod");
     Exception e = assertThrows(Exception.class, () -> RenderedChart.render(Map.of("node.diskCacheMiB", 64)));

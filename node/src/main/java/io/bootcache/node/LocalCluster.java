@@ -98,30 +98,7 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     public LocalCluster start() {
-      if (dataDir == null) throw new IllegalStateException("LocalCluster needs a dataDir");
-      int range = nodes + 2;
-      int base = Ports.freeRange(2 * range);
-      List<NodeConfig> configs = new ArrayList<>();
-      for (int i = 0; i < nodes; i++) {
-        NodeConfig.Builder b = NodeConfig.builder()
-            .blocksRegionBytes(64 * NodeConfig.MIB)
-            .metaRegionBytes(48 * NodeConfig.MIB)
-            .hostTierBytes(32 * NodeConfig.MIB) // several nodes share one JVM's direct memory
-            .bindHost("127.0.0.1")
-            .grpcPort(0)
-            .adminPort(0)
-            .discoveryPort(base)
-            .discoveryPortRange(range)
-            .communicationPort(base + range);
-        Path nodeDir = dataDir.resolve("node-" + i);
-        if (diskCacheBytes > 0) b.diskCacheDir(nodeDir.resolve("disk-cache")).diskCacheBytes(diskCacheBytes);
-        b = configure.apply(b)
-            // stable per data directory, so that a cluster restarted on its data finds itself again
-            .nodeName("local-" + Integer.toHexString(dataDir.toAbsolutePath().hashCode()) + "-" + i)
-            .dataDir(nodeDir);
-        if (nbd) b.nbd("127.0.0.1", 0).nbdSocket(nodeDir.resolve("nbd.sock"));
-        configs.add(b.build());
-      }
+      List<NodeConfig> configs = configs();
       List<CompletableFuture<BootCacheNode>> starting = new ArrayList<>();
       for (NodeConfig c : configs) {
         if (diskCacheBytes > 0) {
@@ -149,6 +126,37 @@ public final class LocalCluster implements AutoCloseable {
         throw failure;
       }
       return new LocalCluster(started, configs);
+    }
+
+    /** The nodes' settings, as {@link #start()} starts them (for a test that starts them itself). */
+    public List<NodeConfig> configs() {
+      if (dataDir == null) throw new IllegalStateException("LocalCluster needs a dataDir");
+      int range = nodes + 2;
+      int base = Ports.freeRange(2 * range);
+      List<NodeConfig> configs = new ArrayList<>();
+      for (int i = 0; i < nodes; i++) {
+        NodeConfig.Builder b = NodeConfig.builder()
+            .blocksRegionBytes(64 * NodeConfig.MIB)
+            .metaRegionBytes(48 * NodeConfig.MIB)
+            .hostTierBytes(32 * NodeConfig.MIB) // several nodes share one JVM's direct memory
+            .bindHost("127.0.0.1")
+            .grpcPort(0)
+            .adminPort(0)
+            .discoveryPort(base)
+            .discoveryPortRange(range)
+            .communicationPort(base + range);
+        Path nodeDir = dataDir.resolve("node-" + i);
+        if (diskCacheBytes > 0) {
+          b.diskCacheDir(nodeDir.resolve("disk-cache")).diskCacheBytes(diskCacheBytes).initialNodes(nodes);
+        }
+        b = configure.apply(b)
+            // stable per data directory, so that a cluster restarted on its data finds itself again
+            .nodeName("local-" + Integer.toHexString(dataDir.toAbsolutePath().hashCode()) + "-" + i)
+            .dataDir(nodeDir);
+        if (nbd) b.nbd("127.0.0.1", 0).nbdSocket(nodeDir.resolve("nbd.sock"));
+        configs.add(b.build());
+      }
+      return configs;
     }
   }
 }

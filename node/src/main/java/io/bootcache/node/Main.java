@@ -93,6 +93,11 @@ public final class Main implements Callable<Integer> {
           + "the disks that had writes only there go stale; also how long a restarted cluster waits for all its nodes "
           + "(default: ${DEFAULT-VALUE}).")
   String rejoinGrace;
+  @Option(names = "--initial-nodes", paramLabel = "N", defaultValue = "1",
+      description = "With --disk-cache: a new cluster waits until N nodes have joined before it first activates, so that "
+          + "its first metadata is written to all of them; give every node of a new cluster the number it starts with "
+          + "(default: ${DEFAULT-VALUE}).")
+  int initialNodes;
   @Option(names = "--backups", defaultValue = "1", description = "Backup copies of each cached entry (default: ${DEFAULT-VALUE}).")
   int backups;
   @Option(names = "--backend-iops", defaultValue = "0", description = "Backend reads per second this node may issue; 0 = unlimited.")
@@ -253,7 +258,7 @@ public final class Main implements Callable<Integer> {
     }
     if (nbdSocket != null) b.nbdSocket(nbdSocket);
     if (diskCache != null) b.diskCacheDir(diskCache);
-    b.diskCacheBytes(bytes(diskCacheSize)).rejoinGrace(duration(rejoinGrace));
+    b.diskCacheBytes(bytes(diskCacheSize)).rejoinGrace(duration(rejoinGrace)).initialNodes(initialNodes);
     if (name != null) b.nodeName(name);
     // a process of its own: critical failures and minorities end it for its supervisor to start again
     b.exitOnFailure(true).joinOnly(discovery(discovery) == NodeConfig.Discovery.STATIC && MinorityWatch.recorded(dataDir) > 1);

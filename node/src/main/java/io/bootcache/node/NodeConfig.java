@@ -47,6 +47,7 @@ public final class NodeConfig {
   private final Path diskCacheDir;
   private final long diskCacheBytes;
   private final Duration rejoinGrace;
+  private final int initialNodes;
   private final int backups;
   private final long backendIops;
   private final long backendBytesPerSecond;
@@ -89,6 +90,7 @@ public final class NodeConfig {
     this.diskCacheDir = b.diskCacheDir;
     this.diskCacheBytes = b.diskCacheBytes;
     this.rejoinGrace = b.rejoinGrace;
+    this.initialNodes = b.initialNodes;
     this.backups = b.backups;
     this.backendIops = b.backendIops;
     this.backendBytesPerSecond = b.backendBytesPerSecond;
@@ -138,6 +140,7 @@ public final class NodeConfig {
     b.diskCacheDir = diskCacheDir;
     b.diskCacheBytes = diskCacheBytes;
     b.rejoinGrace = rejoinGrace;
+    b.initialNodes = initialNodes;
     b.backups = backups;
     b.backendIops = backendIops;
     b.backendBytesPerSecond = backendBytesPerSecond;
@@ -203,6 +206,8 @@ public final class NodeConfig {
    * back), and how long a restarted cluster waits for its baseline before it goes on without.
    */
   public Duration rejoinGrace() { return rejoinGrace; }
+  /** With a disk cache: the nodes a new cluster waits for before it first activates (its first baseline). */
+  public int initialNodes() { return initialNodes; }
   public int backups() { return backups; }
   /** Backend read operations per second this node may issue; 0: unlimited. */
   public long backendIops() { return backendIops; }
@@ -284,6 +289,7 @@ public final class NodeConfig {
     private Path diskCacheDir;
     private long diskCacheBytes = 4096 * MIB;
     private Duration rejoinGrace = Duration.ofMinutes(2);
+    private int initialNodes = 1;
     private int backups = 1;
     private long backendIops = 0;
     private long backendBytesPerSecond = 0;
@@ -327,6 +333,7 @@ public final class NodeConfig {
     /** Keep the host tier's blocks, and the disk layers, in this directory on local disk: a restart comes back warm. */
     public Builder diskCacheDir(Path v) { diskCacheDir = Objects.requireNonNull(v, "diskCacheDir"); return this; }
     public Builder diskCacheBytes(long v) { diskCacheBytes = atLeast(v, 128 * MIB, "diskCacheBytes"); return this; }
+    public Builder initialNodes(int v) { initialNodes = positive(v, "initialNodes"); return this; }
     public Builder rejoinGrace(Duration v) {
       if (v.isNegative()) throw new IllegalArgumentException("rejoinGrace must not be negative, got " + v);
       rejoinGrace = v;

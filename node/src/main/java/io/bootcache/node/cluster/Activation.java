@@ -14,8 +14,9 @@ import org.apache.ignite.cluster.ClusterState;
 
 /**
  * Makes a cluster with a durable region active at start. Ignite keeps such a cluster inactive until
- * every node of its baseline (the nodes that hold its data on disk) is back: a new cluster is
- * activated at once, with the nodes here as its first baseline; a restarted one waits for its
+ * every node of its baseline (the nodes that hold its data on disk) is back: a new cluster waits for
+ * its initial nodes (--initial-nodes), then is activated with them as its first baseline, so that no
+ * record is written before every one of them can hold a copy; a restarted one waits for its
  * baseline up to the rejoin grace, then goes on without the nodes still missing (their disk-layer
  * partitions are lost until they return; see LayerLossWatch).
  */
@@ -33,8 +34,11 @@ public final class Activation {
     IgniteCluster cluster = ignite.cluster();
     boolean fresh = cluster.state() != ClusterState.ACTIVE && cluster.currentBaselineTopology() == null;
     if (fresh) {
-      LOG.info("a new cluster: activating it with " + cluster.forServers().nodes().size() + " nodes as its baseline");
-      cluster.state(ClusterState.ACTIVE);
+      awaitInitialNodes(cluster, config.initialNodes());
+      if (cluster.state() != ClusterState.ACTIVE) {
+        LOG.info("a new cluster: activating it with " + cluster.forServers().nodes().size() + " nodes as its baseline");
+        cluster.state(ClusterState.ACTIVE);
+      }
     }
     long deadline = System.nanoTime() + config.rejoinGrace().toNanos();
     while (cluster.state() != ClusterState.ACTIVE && System.nanoTime() < deadline) {
@@ -48,6 +52,22 @@ public final class Activation {
     // the baseline is kept by LayerLossWatch: a node that leaves stays in it for the rejoin grace
     cluster.baselineAutoAdjustEnabled(false);
     return fresh;
+  }
+
+  /**
+   * Waits, as long as it takes, until the new cluster has its initial nodes, or another node has
+   * activated it (it saw them first). A node that is not started never joins; the log says what is missing.
+   */
+  private static void awaitInitialNodes(IgniteCluster cluster, int initialNodes) {
+    long nextLog = System.nanoTime();
+    while (cluster.forServers().nodes().size() < initialNodes && cluster.state() != ClusterState.ACTIVE) {
+      if (System.nanoTime() - nextLog >= 0) {
+        LOG.info("a new cluster: " + cluster.forServers().nodes().size() + " of its " + initialNodes
+            + " initial nodes (--initial-nodes) have joined; waiting for the others before it first activates");
+        nextLog = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      }
+      sleep(Duration.ofMillis(200));
+    }
   }
 
   /** Consistent ids of baseline nodes that are not in the topology. */
