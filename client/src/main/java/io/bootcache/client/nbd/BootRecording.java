@@ -6,6 +6,8 @@ import io.bootcache.client.Target;
 import io.bootcache.v1.BootSummary;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -28,6 +30,8 @@ import java.util.logging.Logger;
  */
 final class BootRecording {
   private static final Logger LOG = Logger.getLogger(BootRecording.class.getName());
+  /** Reads kept while a session starts; a boot's first second rarely has more (beyond: not profiled). */
+  private static final int MAX_EARLY_READS = 4096;
 
   private final BootCacheClient client;
   private final Target target;
@@ -42,7 +46,12 @@ final class BootRecording {
   /** Held for reading while recording on the boot's recorder, for writing to end the boot. */
   private final ReentrantReadWriteLock bootLock = new ReentrantReadWriteLock();
   private boolean bootOver; // guarded by bootLock
-
+  /**
+   * Reads served while the session was still starting (StartBoot slower than startWait): recorded into
+   * it once it has started, so that a slow start costs the boot's admissions, not its profile.
+   */
+  private final List<long[]> earlyReads = new ArrayList<>(); // guarded by itself
+  private boolean sessionSettled; // guarded by earlyReads: started or failed, early reads recorded
 
   private volatile long lastRequestNanos = System.nanoTime();
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -67,9 +76,19 @@ final class BootRecording {
     return ready.thenApply(recorder -> recordRead(recorder, offset, length));
   }
 
-  private String recordRead(Recorder recorder, long offset, long length) {
+  private String recordRead(Recorder ready, long offset, long length) {
+    Recorder recorder = ready;
     if (recorder == null) {
-      return "";
+      synchronized (earlyReads) {
+        if (!sessionSettled) { // still starting: kept for it (served uncached meanwhile)
+          if (earlyReads.size() < MAX_EARLY_READS) earlyReads.add(new long[] {offset, length});
+          return "";
+        }
+      }
+      recorder = boot.getNow(null); // it started (or failed) since
+      if (recorder == null) {
+        return "";
+      }
     }
     bootLock.readLock().lock();
     try {
@@ -140,18 +159,34 @@ final class BootRecording {
   }
 
   private Recorder startSession(String what) {
+    Recorder r = null;
     try {
-      Recorder r = client.startBoot(target, peer);
-      LOG.fine(() -> "session " + r.sessionId() + " (" + what + ") for " + target + " from " + peer);
-      return r;
+      r = client.startBoot(target, peer);
+      String id = r.sessionId();
+      LOG.fine(() -> "session " + id + " (" + what + ") for " + target + " from " + peer);
     } catch (RuntimeException e) {
       LOG.warning("no " + what + " session for " + target + " from " + peer + ", serving without recording: "
           + e.getMessage());
-      return null;
     }
+    recordEarlyReads(r);
+    return r;
   }
 
-
+  /**
+   * Before the boot future completes, so before the boot can be closed: the reads that came while the
+   * session started belong to it even if the connection is gone by now.
+   */
+  private void recordEarlyReads(Recorder recorder) {
+    synchronized (earlyReads) {
+      sessionSettled = true;
+      try {
+        if (recorder != null) for (long[] r : earlyReads) recorder.read(r[0], r[1]);
+      } catch (RuntimeException e) {
+        LOG.fine(() -> "the early reads of " + target + " could not be recorded: " + e.getMessage());
+      }
+      earlyReads.clear();
+    }
+  }
 
   private void closeRecorder(Recorder recorder, String why) {
     try {
@@ -163,8 +198,5 @@ final class BootRecording {
           + ") without EndBoot: " + e.getMessage());
     }
   }
-
-
-
 
 }

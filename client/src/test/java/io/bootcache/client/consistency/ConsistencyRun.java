@@ -8,6 +8,8 @@ import io.bootcache.client.WriteSequence;
 import io.bootcache.client.partition.NetworkNamespaces;
 import io.bootcache.client.partition.NodeHosts;
 import io.bootcache.v1.CloneMode;
+import io.bootcache.v1.Disk;
+import io.bootcache.v1.DiskState;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -122,9 +124,21 @@ public final class ConsistencyRun {
         running.set(false);
         for (Thread t : threads) t.join(60_000);
       }
+      noteStaleDisks(client);
     }
     return new Result(checked.get(), wrong.get(), errors.get(), refused.get(), worstNanos.get() / 1_000_000, writes.get(),
         faults, firstWrong, firstError);
+  }
+
+  /** Each disk the run ends with stale, and the first reason its record gives: what a long run wants explained. */
+  private void noteStaleDisks(BootCacheClient client) {
+    try {
+      for (Disk d : client.disks()) {
+        if (d.getState() == DiskState.STALE) note("stale at the end: " + d.getId() + " (" + d.getStaleReason() + ")");
+      }
+    } catch (RuntimeException e) {
+      note("could not list the disks at the end: " + e.getMessage());
+    }
   }
 
   private final AtomicLong threadSeeds = new AtomicLong();
@@ -271,18 +285,37 @@ public final class ConsistencyRun {
     }
   }
 
-  /** Null if every 4 KiB piece of {@code got} is one the model allowed during the read; else which was not. */
+  /**
+   * Null if every 4 KiB piece of {@code got} is one the model allowed during the read; else which was not.
+   * Pieces are aligned to 4 KiB of the disk, not of the read: blocks (4 and 16 KiB here) and pages are
+   * each written whole, but a write of several blocks is not one atomic step, so a read that meets it
+   * may see one block before it and the next after it, as on any block device.
+   */
   static String check(byte[] got, long offset, Snapshot before, Snapshot after) {
     List<byte[]> allowed = new ArrayList<>(List.of(before.bytes(), after.bytes()));
     if (before.pending() != null) allowed.add(applied(before.bytes(), offset, before.pending()));
     if (after.pending() != null) allowed.add(applied(after.bytes(), offset, after.pending()));
-    for (int from = 0; from < got.length; from += PIECE) {
-      int to = Math.min(got.length, from + PIECE);
+    for (int from = 0; from < got.length; ) {
+      int to = (int) Math.min(got.length, (offset + from) / PIECE * PIECE + PIECE - offset);
       boolean ok = false;
       for (byte[] a : allowed) ok |= Arrays.equals(got, from, to, a, from, to);
-      if (!ok) return "bytes " + (offset + from) + ".." + (offset + to) + " are none of the model's";
+      if (!ok) return "bytes " + (offset + from) + ".." + (offset + to) + " are none of the model's (by 512 bytes, "
+          + "which version each matches, 0 = before, 1 = after, 2/3 = with the write in flight: " + matches(got, from, to, allowed) + ")";
+      from = to;
     }
     return null;
+  }
+
+  /** For each 512 bytes of got[from, to): the allowed versions it equals, or '-' if none. */
+  private static String matches(byte[] got, int from, int to, List<byte[]> allowed) {
+    StringBuilder out = new StringBuilder();
+    for (int s = from; s < to; s += 512) {
+      int e = Math.min(to, s + 512);
+      StringBuilder which = new StringBuilder();
+      for (int k = 0; k < allowed.size(); k++) if (Arrays.equals(got, s, e, allowed.get(k), s, e)) which.append(k);
+      out.append(which.length() == 0 ? "-" : which).append(' ');
+    }
+    return out.toString().trim();
   }
 
   private static byte[] applied(byte[] bytes, long offset, Write w) {

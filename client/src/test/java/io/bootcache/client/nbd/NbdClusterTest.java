@@ -219,6 +219,33 @@ class NbdClusterTest {
   }
 
   @Test
+  void readsServedBeforeTheSessionStartedAreStillProfiled() throws Exception {
+    Path file = dir.resolve("early.raw");
+    byte[] bytes = TestImages.write(file, 1024 * 1024, 5);
+    client.registerImage("early", file.toString(), 0);
+    // no wait for StartBoot: the first reads are served before the session exists (as under load)
+    try (ClusterCatalog eager = ClusterCatalog.builder(client).journal(dir.resolve("nbd.journal"))
+             .sessionStartWait(Duration.ZERO).build();
+         NbdServer server = NbdServer.builder().catalog(eager).listen("127.0.0.1", 0).start();
+         RawNbdClient c = new RawNbdClient(server.port()).greet()) {
+      c.go("early");
+      c.request(Nbd.CMD_READ, 0, 1, 0, 8192);
+      assertArrayEquals(Arrays.copyOf(bytes, 8192), c.readSimpleReply(8192).data());
+      c.request(Nbd.CMD_READ, 0, 2, 512 * 1024, 4096);
+      assertArrayEquals(Arrays.copyOfRange(bytes, 512 * 1024, 512 * 1024 + 4096), c.readSimpleReply(4096).data());
+      c.request(Nbd.CMD_DISC, 0, 3, 0, 0);
+      assertTrue(c.closedByServer());
+    }
+    int boots = 0;
+    for (int i = 0; i < 300 && boots == 0; i++) {
+      if (i > 0) Thread.sleep(100);
+      boots = client.profile("early").getBoots();
+    }
+    assertEquals(1, boots);
+    assertEquals(List.of(0L, 1L, 128L), client.profile("early").getBlocksList(), "the boot's reads, however early");
+  }
+
+  @Test
   void aBootEndsWhenItsConnectionGoesIdleAndTheConnectionIsStillServed() throws Exception {
     Path file = dir.resolve("idle.raw");
     byte[] bytes = TestImages.write(file, 1024 * 1024, 4);
