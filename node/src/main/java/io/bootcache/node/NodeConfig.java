@@ -260,8 +260,9 @@ public final class NodeConfig {
         + ", seeds=" + seeds + ", discoveryBy=" + discovery
         + (discovery == Discovery.KUBERNETES ? " " + kubernetesNamespace + "/" + kubernetesService : "")
         + ", dataDir=" + dataDir + ", blocksRegion=" + blocksRegionBytes / MIB + "MiB"
-        + ", metaRegion=" + metaRegionBytes / MIB + "MiB, hostTier=" + hostTierBytes / MIB + "MiB, manifests=" + manifestRegionBytes / MIB + "MiB, diskCache="
-        + (diskCacheDir == null ? "-" : diskCacheDir + " (" + diskCacheBytes / MIB + "MiB)") + ", backups=" + backups + ", backendIops=" + backendIops
+        + ", metaRegion=" + metaRegionBytes / MIB + "MiB, hostTier=" + hostTierBytes / MIB + "MiB, manifests="
+        + manifestRegionBytes / MIB + "MiB, diskCache=" + (diskCacheDir == null ? "-" : diskCacheDir + " ("
+        + diskCacheBytes / MIB + "MiB, rejoinGrace=" + rejoinGrace + ", initialNodes=" + initialNodes + ")") + ", backups=" + backups + ", backendIops=" + backendIops
         + ", backendBytesPerSecond=" + backendBytesPerSecond + ", backendLatency=" + backendLatency + ", bootWindow=" + bootWindow
         + ", maxRequestBytes=" + maxRequestBytes + ", trustRecordedReads=" + trustRecordedReads
         + ", nbd=" + (nbdPort >= 0 ? nbdHost + ":" + nbdPort : "-") + ", nbdSocket=" + nbdSocket + ", " + limits
