@@ -53,6 +53,13 @@ public final class Main {
       description = "How long to wait for a node, in seconds (default: ${DEFAULT-VALUE}).")
   double deadlineSeconds;
 
+  @Option(names = "--require-pinned-blocks", scope = ScopeType.INHERIT,
+      defaultValue = "${env:BOOTCACHE_REQUIRE_PINNED_BLOCKS:-false}",
+      description = "Take image blocks from the cluster only when they match the hashes pinned at registration "
+          + "(images registered with --pin-blocks); other images are read from where they live "
+          + "(default: $BOOTCACHE_REQUIRE_PINNED_BLOCKS, else false).")
+  boolean requirePinnedBlocks;
+
   @Option(names = "--tls-cert", paramLabel = "FILE", scope = ScopeType.INHERIT, defaultValue = "${env:BOOTCACHE_TLS_CERT}",
       description = "This client's certificate (PEM): gRPC over TLS, its subject CN the principal the nodes check "
           + "(default: $BOOTCACHE_TLS_CERT). `nbd` also serves NBD over TLS with it.")
@@ -119,7 +126,8 @@ public final class Main {
   public BootCacheClient.Builder clientBuilder() {
     if (!(deadlineSeconds > 0)) throw new CommandLine.ParameterException(spec.commandLine(), "--deadline must be positive");
     Duration d = Duration.ofMillis(Math.max(1, (long) (deadlineSeconds * 1000)));
-    BootCacheClient.Builder b = BootCacheClient.builder().deadline(d).adminDeadline(d).retries(1);
+    BootCacheClient.Builder b = BootCacheClient.builder().deadline(d).adminDeadline(d).retries(1)
+        .requirePinnedBlocks(requirePinnedBlocks);
     try {
       TlsFiles tls = tlsFiles();
       if (tls != null) b.tls(tls);

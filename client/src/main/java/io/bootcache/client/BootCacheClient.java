@@ -102,6 +102,7 @@ public final class BootCacheClient implements AutoCloseable {
   private final Catalog catalog;
   private final Counters counters = new Counters();
   private final ManifestCache manifests;
+  private final boolean requirePinnedBlocks;
   private final AtomicBoolean mismatchLogged = new AtomicBoolean();
   private final Map<String, String> staleDisks = new ConcurrentHashMap<>();
   /** Disks a node answered FAILED_PRECONDITION (stale) for, until when to believe it without asking again. */
@@ -130,6 +131,7 @@ public final class BootCacheClient implements AutoCloseable {
     for (String a : b.nodes) nodes.add(new NodeChannel(a, vertx, unaryGrpc, grpcClients, deadline));
     this.catalog = new Catalog(b.locations);
     catalog.putImages(b.knownImages);
+    this.requirePinnedBlocks = b.requirePinnedBlocks;
     this.manifests = new ManifestCache(this::imageRecord, req -> callAny(BootCacheGrpcClient.GetBlockManifest, req,
         adminDeadline, true).toCompletionStage().toCompletableFuture(), b.manifestCacheBytes);
     this.filesBackend = b.backend == null;
@@ -269,17 +271,19 @@ public final class BootCacheClient implements AutoCloseable {
       }
       // blocks a disk's layer overrides have no pinned hash: only answers of images with pinned blocks are checked
       Image known = target.isDisk() ? null : catalog.image(target.id());
-      if (target.isDisk() || (known != null && known.getBlockManifestDigest().isEmpty())) {
+      if (target.isDisk() || (!requirePinnedBlocks && known != null && known.getBlockManifestDigest().isEmpty())) {
         answer(bytes);
         return;
       }
       manifests.forImage(target.id()).whenComplete((manifest, err) -> {
-        if (err == null && (manifest == null || manifest.pins(r))) {
+        if (err == null && (manifest == null ? !requirePinnedBlocks : manifest.pins(r))) {
           answer(bytes);
           return;
         }
         String why = err != null ? "no block manifest of " + target + " could be had to check the node's answer ("
-            + err.getMessage() + ")" : "the node answered blocks of " + target + " at " + r.getOffset()
+            + err.getMessage() + ")" : manifest == null ? target + " has no block manifest this client can check "
+            + "(registered without --pin-blocks, or larger than manifestCacheBytes), and it requires pinned blocks"
+            : "the node answered blocks of " + target + " at " + r.getOffset()
             + " whose hashes are not the ones pinned at registration";
         counters.manifestMismatches.increment();
         if (mismatchLogged.compareAndSet(false, true)) LOG.warning(why + "; read from the backend instead (logged once)");
@@ -662,6 +666,7 @@ public final class BootCacheClient implements AutoCloseable {
     private final Map<String, Where> locations = new LinkedHashMap<>();
     private final List<Image> knownImages = new ArrayList<>();
     private long manifestCacheBytes = ManifestCache.DEFAULT_BYTES;
+    private boolean requirePinnedBlocks;
 
     private Builder() {}
 
@@ -739,6 +744,18 @@ public final class BootCacheClient implements AutoCloseable {
     /** The fallback reader; default: a {@link LocationBackend} on the locations the cluster told of. */
     public Builder backend(BackendReader reader) {
       backend = Objects.requireNonNull(reader);
+      return this;
+    }
+
+    /**
+     * Take image blocks from the cluster only when they match the hashes pinned at registration: an image
+     * without a block manifest this client can check (registered without pinned blocks, its record
+     * without a digest, or its manifest larger than {@link #manifestCacheBytes}) is read from where it
+     * lives instead, as is an answer that does not match. Off by default: then such images are checked
+     * against the node's hashes only.
+     */
+    public Builder requirePinnedBlocks(boolean require) {
+      requirePinnedBlocks = require;
       return this;
     }
 

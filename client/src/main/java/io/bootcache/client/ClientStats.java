@@ -11,7 +11,8 @@ package io.bootcache.client;
  * @param retries        requests sent again after a node failed them
  * @param errors         reads failed to the caller (bad input, or neither cluster nor backend answered)
  * @param manifestMismatches image answers whose block hashes were not the ones pinned at registration (or
- *                       that no block manifest could check); each was read from the backend instead
+ *                       that no block manifest could check, or, with requirePinnedBlocks, of an image
+ *                       without one); each was read from the backend instead
  */
 public record ClientStats(long requests, long hits, long misses, long fallbackReads, long verifyFailures,
                           long retries, long errors, long manifestMismatches) {

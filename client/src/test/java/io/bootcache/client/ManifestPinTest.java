@@ -115,6 +115,25 @@ class ManifestPinTest {
   }
 
   @Test
+  void aClientThatRequiresPinnedBlocksReadsOtherImagesFromTheirFiles() throws Exception {
+    byte[] unpinned = TestImages.write(dir.resolve("u.raw"), SIZE, 11);
+    byte[] pinned = TestImages.write(dir.resolve("p.raw"), SIZE, 12);
+    try (LocalCluster cluster = LocalCluster.builder().nodes(1).dataDir(dir.resolve("data")).start();
+         BootCacheClient client = BootCacheClient.builder().nodes(cluster.grpcAddresses()).requirePinnedBlocks(true).build()) {
+      client.registerImage("u", dir.resolve("u.raw").toString(), BLOCK);
+      client.registerImage("p", dir.resolve("p.raw").toString(), BLOCK, true);
+
+      assertArrayEquals(TestImages.slice(pinned, 4096, 8192), client.readBlocking(Target.image("p"), 4096, 8192));
+      assertEquals(0, client.clientStats().fallbackReads(), "a pinned image's blocks come from the node, checked");
+
+      assertArrayEquals(TestImages.slice(unpinned, 4096, 8192), client.readBlocking(Target.image("u"), 4096, 8192));
+      ClientStats stats = client.clientStats();
+      assertEquals(1, stats.fallbackReads(), "an image without pinned blocks is read from its file: " + stats);
+      assertEquals(1, stats.manifestMismatches(), stats.toString());
+    }
+  }
+
+  @Test
   void aManifestThatWouldFillItsRegionIsRefusedBeforeAnyRead() throws Exception {
     Path big = dir.resolve("big.raw");
     try (RandomAccessFile f = new RandomAccessFile(big.toFile(), "rw")) {
