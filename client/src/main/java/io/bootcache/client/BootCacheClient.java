@@ -86,6 +86,7 @@ public final class BootCacheClient implements AutoCloseable {
   private final boolean ownsVertx;
   private final List<GrpcClient> grpcClients; // one per stream slot: each stream gets its own connection
   private final GrpcClient unaryGrpc; // unary calls and record streams, from any thread
+  private final GrpcClient probeGrpc; // health checks of nodes that are down, on connections of their own
   private final List<NodeChannel> nodes;
   private final Duration deadline;
   private final Duration adminDeadline;
@@ -123,8 +124,9 @@ public final class BootCacheClient implements AutoCloseable {
     this.grpcClients = new ArrayList<>();
     for (int i = 0; i < b.streamsPerNode; i++) grpcClients.add(newGrpcClient());
     this.unaryGrpc = newGrpcClient();
+    this.probeGrpc = newGrpcClient();
     this.nodes = new ArrayList<>();
-    for (String a : b.nodes) nodes.add(new NodeChannel(a, vertx, unaryGrpc, grpcClients, deadline));
+    for (String a : b.nodes) nodes.add(new NodeChannel(a, vertx, unaryGrpc, grpcClients, probeGrpc, deadline));
     this.catalog = new Catalog(b.locations);
     catalog.putImages(b.knownImages);
     this.filesBackend = b.backend == null;
@@ -557,6 +559,7 @@ public final class BootCacheClient implements AutoCloseable {
     }
     for (GrpcClient g : grpcClients) g.close();
     unaryGrpc.close();
+    probeGrpc.close();
     if (ownsVertx) {
       try {
         vertx.close().await();
