@@ -246,7 +246,9 @@ public final class BootCacheClient implements AutoCloseable {
 
     void send() {
       NodeChannel node = nodes.get((firstNode + attempt) % nodes.size());
-      if (node.isDown()) {
+      // a node marked down is skipped, except on the last try of a read no file can answer (a linked clone)
+      boolean lastHope = attempt >= Math.min(retries, 64) && filesBackend && catalog.hasNoFile(target);
+      if (node.isDown() && !lastHope) {
         onFailure(new BootCacheException(GrpcStatus.UNAVAILABLE, node.downReason()));
         return;
       }
@@ -488,10 +490,11 @@ public final class BootCacheClient implements AutoCloseable {
   private <Req, Resp> Future<Resp> callAttempt(int first, int attempt, ServiceMethod<Resp, Req> method, Req request,
                                               Duration timeout, boolean retryOnDeadline) {
     NodeChannel node = nodes.get((first + attempt) % nodes.size());
-    return node.call(method, request, timeout).recover(err -> {
+    int maxAttempts = Math.max(retries + 1, nodes.size());
+    // the last attempt asks even a node marked down: a call has no fallback
+    return node.call(method, request, timeout, attempt + 1 >= maxAttempts).recover(err -> {
       GrpcStatus s = err instanceof BootCacheException b ? b.status() : GrpcStatus.UNAVAILABLE;
       boolean retryable = s == GrpcStatus.UNAVAILABLE || (retryOnDeadline && s == GrpcStatus.DEADLINE_EXCEEDED);
-      int maxAttempts = Math.max(retries + 1, nodes.size());
       if (retryable && attempt + 1 < maxAttempts && !closed) {
         return callAttempt(first, attempt + 1, method, request, timeout, retryOnDeadline);
       }

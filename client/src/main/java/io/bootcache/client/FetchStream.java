@@ -107,11 +107,7 @@ final class FetchStream {
     }
   }
 
-  private void open() {
-    if (node.isDown()) {
-      failAll(new BootCacheException(GrpcStatus.UNAVAILABLE, node.downReason()));
-      return;
-    }
+  private void open() { // its senders skip a node that is down, unless they have nowhere else to go
     opening = true;
     if (sweepTimer < 0) {
       long period = Math.max(10, Math.min(100, deadlineNanos / 4_000_000));

@@ -96,9 +96,12 @@ final class NodeChannel {
     LOG.info(why);
   }
 
-  /** One unary call; fails with a {@link BootCacheException} carrying the node's status and message. */
-  <Req, Resp> Future<Resp> call(ServiceMethod<Resp, Req> method, Req request, Duration timeout) {
-    if (isDown()) return Future.failedFuture(new BootCacheException(GrpcStatus.UNAVAILABLE, downReason));
+  /**
+   * One unary call; fails with a {@link BootCacheException} carrying the node's status and message, at
+   * once while the node is down unless {@code evenIfDown}.
+   */
+  <Req, Resp> Future<Resp> call(ServiceMethod<Resp, Req> method, Req request, Duration timeout, boolean evenIfDown) {
+    if (isDown() && !evenIfDown) return Future.failedFuture(new BootCacheException(GrpcStatus.UNAVAILABLE, downReason));
     long ms = Math.max(1, timeout.toMillis());
     Future<Resp> f = unaryGrpc.request(socketAddress, method)
         .recover(err -> {
