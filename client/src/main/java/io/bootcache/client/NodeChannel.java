@@ -32,10 +32,7 @@ final class NodeChannel {
   private final GrpcClient unaryGrpc;
   private final FetchStream[] streams;
   private final AtomicInteger nextStream = new AtomicInteger();
-  private final Vertx vertx;
-  private final GrpcClient probeGrpc;
-  private final Duration deadline;
-  private NodeProbe probe; // while down; guarded by this
+  private final NodeProbe probe;
   private boolean closed; // guarded by this
   private volatile boolean down;
   private volatile String downReason = "";
@@ -45,9 +42,7 @@ final class NodeChannel {
     this.address = address;
     this.socketAddress = parse(address);
     this.unaryGrpc = unaryGrpc;
-    this.vertx = vertx;
-    this.probeGrpc = probeGrpc;
-    this.deadline = deadline;
+    this.probe = new NodeProbe(this, vertx, probeGrpc, deadline, this::markUp);
     this.streams = new FetchStream[streamGrpcs.size()];
     for (int i = 0; i < streams.length; i++) {
       streams[i] = new FetchStream(this, streamGrpcs.get(i), FetchStream.newEventLoopContext(vertx), deadline.toNanos());
@@ -81,7 +76,7 @@ final class NodeChannel {
       if (down || closed) return;
       downReason = reason;
       down = true;
-      probe = new NodeProbe(this, vertx, probeGrpc, deadline, this::markUp);
+      probe.start();
     }
     LOG.warning(reason + "; reads skip it until it answers again");
     for (FetchStream s : streams) s.abandon(reason);
@@ -91,7 +86,6 @@ final class NodeChannel {
     synchronized (this) {
       if (!down) return;
       down = false;
-      probe = null;
     }
     LOG.info(why);
   }
@@ -141,7 +135,7 @@ final class NodeChannel {
   void close() {
     synchronized (this) {
       closed = true;
-      if (probe != null) probe.stop();
+      probe.stop();
     }
     for (FetchStream s : streams) s.close();
   }

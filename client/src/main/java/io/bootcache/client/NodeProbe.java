@@ -39,23 +39,34 @@ final class NodeProbe {
   private final GrpcClient grpc;
   private final long timeoutMs;
   private final Consumer<String> answered;
-  private long delayMs = FIRST_DELAY_MS;
+  private long delayMs;
   private long timer = -1;
-  private boolean stopped;
+  private boolean stopped = true;
 
-  /** {@code answered} hears once, with a line for the log, when the node serves again. */
+  /**
+   * Made with its node, so that its classes load then rather than on an event loop at the first
+   * deadline; {@code answered} hears, with a line for the log, when the node serves again.
+   */
   NodeProbe(NodeChannel node, Vertx vertx, GrpcClient grpc, Duration timeout, Consumer<String> answered) {
     this.node = node;
     this.vertx = vertx;
     this.grpc = grpc;
     this.timeoutMs = Math.max(100, timeout.toMillis());
     this.answered = answered;
+  }
+
+  /** Probes from now on, until the node answers or {@link #stop}. */
+  synchronized void start() {
+    if (!stopped) return;
+    stopped = false;
+    delayMs = FIRST_DELAY_MS;
     schedule();
   }
 
   synchronized void stop() {
     stopped = true;
     if (timer >= 0) vertx.cancelTimer(timer);
+    timer = -1;
   }
 
   private synchronized void schedule() {
@@ -79,6 +90,9 @@ final class NodeProbe {
       req.end(REQUEST);
       req.response().compose(resp -> resp.last()).onComplete(rar -> {
         if (rar.succeeded() && rar.result().getStatus() == HealthCheckResponse.ServingStatus.SERVING) {
+          synchronized (this) {
+            stopped = true;
+          }
           answered.accept("node " + node.address() + " answers again");
           return;
         }
