@@ -87,6 +87,7 @@ public final class BootCacheClient implements AutoCloseable {
   private final boolean ownsVertx;
   private final List<GrpcClient> grpcClients; // one per stream slot: each stream gets its own connection
   private final GrpcClient unaryGrpc; // unary calls and record streams, from any thread
+  private final GrpcClient probeGrpc; // health checks of nodes that are down, on connections of their own
   private final List<NodeChannel> nodes;
   private final Duration deadline;
   private final Duration adminDeadline;
@@ -127,8 +128,9 @@ public final class BootCacheClient implements AutoCloseable {
     this.grpcClients = new ArrayList<>();
     for (int i = 0; i < b.streamsPerNode; i++) grpcClients.add(newGrpcClient());
     this.unaryGrpc = newGrpcClient();
+    this.probeGrpc = newGrpcClient();
     this.nodes = new ArrayList<>();
-    for (String a : b.nodes) nodes.add(new NodeChannel(a, vertx, unaryGrpc, grpcClients, deadline));
+    for (String a : b.nodes) nodes.add(new NodeChannel(a, vertx, unaryGrpc, grpcClients, probeGrpc, deadline));
     this.catalog = new Catalog(b.locations);
     catalog.putImages(b.knownImages);
     this.requirePinnedBlocks = b.requirePinnedBlocks;
@@ -251,7 +253,9 @@ public final class BootCacheClient implements AutoCloseable {
 
     void send() {
       NodeChannel node = nodes.get((firstNode + attempt) % nodes.size());
-      if (node.isDown()) {
+      // a node marked down is skipped, except on the last try of a read no file can answer (a linked clone)
+      boolean lastHope = attempt >= Math.min(retries, 64) && filesBackend && catalog.hasNoFile(target);
+      if (node.isDown() && !lastHope) {
         onFailure(new BootCacheException(GrpcStatus.UNAVAILABLE, node.downReason()));
         return;
       }
@@ -527,10 +531,11 @@ public final class BootCacheClient implements AutoCloseable {
   private <Req, Resp> Future<Resp> callAttempt(int first, int attempt, ServiceMethod<Resp, Req> method, Req request,
                                               Duration timeout, boolean retryOnDeadline) {
     NodeChannel node = nodes.get((first + attempt) % nodes.size());
-    return node.call(method, request, timeout).recover(err -> {
+    int maxAttempts = Math.max(retries + 1, nodes.size());
+    // the last attempt asks even a node marked down: a call has no fallback
+    return node.call(method, request, timeout, attempt + 1 >= maxAttempts).recover(err -> {
       GrpcStatus s = err instanceof BootCacheException b ? b.status() : GrpcStatus.UNAVAILABLE;
       boolean retryable = s == GrpcStatus.UNAVAILABLE || (retryOnDeadline && s == GrpcStatus.DEADLINE_EXCEEDED);
-      int maxAttempts = Math.max(retries + 1, nodes.size());
       if (retryable && attempt + 1 < maxAttempts && !closed) {
         return callAttempt(first, attempt + 1, method, request, timeout, retryOnDeadline);
       }
@@ -605,6 +610,7 @@ public final class BootCacheClient implements AutoCloseable {
     }
     for (GrpcClient g : grpcClients) g.close();
     unaryGrpc.close();
+    probeGrpc.close();
     if (ownsVertx) {
       try {
         vertx.close().await();

@@ -22,7 +22,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * One long-lived FetchStream call to one node: many requests in flight, each tagged with an id and
  * matched to its answer, which may come out of order. Callers on any thread {@link #send} into an outbox;
  * the stream's own event loop writes the outbox in batches, reads answers, and enforces deadlines. When
- * the call breaks, the requests on it fail (their senders retry elsewhere) and the next send reopens it.
+ * the call breaks or a request outlives its deadline, the node is marked down, the requests on it fail
+ * (their senders retry elsewhere), and the first send after the node is up again reopens it.
  */
 final class FetchStream {
   private final NodeChannel node;
@@ -76,6 +77,19 @@ final class FetchStream {
     });
   }
 
+  /**
+   * The node is down: drops the call and its connection (a partition may have left it half-open, so
+   * the next call dials afresh) and fails everything queued or in flight, for retries elsewhere.
+   */
+  void abandon(String why) {
+    context.runOnContext(v -> {
+      GrpcClientRequest<FetchRequest, FetchResponse> c = call;
+      call = null;
+      if (c != null) c.connection().close();
+      failAll(new BootCacheException(GrpcStatus.UNAVAILABLE, why));
+    });
+  }
+
   private void flush() {
     flushScheduled.set(false);
     if (closed) {
@@ -93,11 +107,7 @@ final class FetchStream {
     }
   }
 
-  private void open() {
-    if (node.isDown()) {
-      failAll(new BootCacheException(GrpcStatus.UNAVAILABLE, node.downReason()));
-      return;
-    }
+  private void open() { // its senders skip a node that is down, unless they have nowhere else to go
     opening = true;
     if (sweepTimer < 0) {
       long period = Math.max(10, Math.min(100, deadlineNanos / 4_000_000));
@@ -116,7 +126,6 @@ final class FetchStream {
         return;
       }
       call = c;
-      node.markUp();
       c.exceptionHandler(err -> broken(c, "stream to " + node.address() + " failed: " + describe(err)));
       c.response().onComplete(rar -> {
         if (rar.failed()) {
@@ -148,6 +157,7 @@ final class FetchStream {
     if (which != call) return;
     call = null;
     which.cancel();
+    node.markDown(why);
     BootCacheException failure = new BootCacheException(GrpcStatus.UNAVAILABLE, why);
     List<Pending> lost = new ArrayList<>(inFlight.values());
     inFlight.clear();
@@ -169,6 +179,7 @@ final class FetchStream {
     if (late != null) {
       BootCacheException failure = new BootCacheException(GrpcStatus.DEADLINE_EXCEEDED,
           "node " + node.address() + " did not answer within the deadline");
+      node.markDown(failure.getMessage()); // first, so that the retries below skip it
       for (Pending p : late) p.callback.onFailure(failure);
     }
   }

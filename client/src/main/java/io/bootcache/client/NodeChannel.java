@@ -15,27 +15,34 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Logger;
 
 /**
  * Everything the client holds for one node: its address, a few FetchStreams (each on its own
- * connection and event loop), unary calls, and whether it recently failed to connect (then requests skip
- * it for a moment instead of each paying for the failure).
+ * connection and event loop), unary calls, and whether it is down. A node is down from the moment it
+ * fails a connect, lets a read outlive its deadline or breaks a stream, until a {@link NodeProbe}
+ * finds it serving again: meanwhile requests skip it at once (to the next node, or the backend)
+ * instead of each waiting out the deadline on a node a partition made silent.
  */
 final class NodeChannel {
-  private static final long DOWN_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+  private static final Logger LOG = Logger.getLogger(NodeChannel.class.getName());
 
   private final String address;
   private final SocketAddress socketAddress;
   private final GrpcClient unaryGrpc;
   private final FetchStream[] streams;
   private final AtomicInteger nextStream = new AtomicInteger();
-  private volatile long downUntil;
+  private final NodeProbe probe;
+  private boolean closed; // guarded by this
+  private volatile boolean down;
   private volatile String downReason = "";
 
-  NodeChannel(String address, Vertx vertx, GrpcClient unaryGrpc, List<GrpcClient> streamGrpcs, Duration deadline) {
+  NodeChannel(String address, Vertx vertx, GrpcClient unaryGrpc, List<GrpcClient> streamGrpcs, GrpcClient probeGrpc,
+      Duration deadline) {
     this.address = address;
     this.socketAddress = parse(address);
     this.unaryGrpc = unaryGrpc;
+    this.probe = new NodeProbe(this, vertx, probeGrpc, deadline, this::markUp);
     this.streams = new FetchStream[streamGrpcs.size()];
     for (int i = 0; i < streams.length; i++) {
       streams[i] = new FetchStream(this, streamGrpcs.get(i), FetchStream.newEventLoopContext(vertx), deadline.toNanos());
@@ -57,19 +64,38 @@ final class NodeChannel {
     return streams[Math.floorMod(nextStream.getAndIncrement(), streams.length)];
   }
 
-  boolean isDown() { return downUntil != 0 && System.nanoTime() - downUntil < 0; }
+  boolean isDown() { return down; }
   String downReason() { return downReason; }
 
+  /**
+   * The node did not answer: requests skip it until a probe finds it serving, and the reads in flight
+   * on its streams are failed now (their senders retry them elsewhere) rather than at their deadlines.
+   */
   void markDown(String reason) {
-    downReason = reason;
-    downUntil = System.nanoTime() + DOWN_NANOS;
+    synchronized (this) {
+      if (down || closed) return;
+      downReason = reason;
+      down = true;
+      probe.start();
+    }
+    LOG.warning(reason + "; reads skip it until it answers again");
+    for (FetchStream s : streams) s.abandon(reason);
   }
 
-  void markUp() { downUntil = 0; }
+  private void markUp(String why) {
+    synchronized (this) {
+      if (!down) return;
+      down = false;
+    }
+    LOG.info(why);
+  }
 
-  /** One unary call; fails with a {@link BootCacheException} carrying the node's status and message. */
-  <Req, Resp> Future<Resp> call(ServiceMethod<Resp, Req> method, Req request, Duration timeout) {
-    if (isDown()) return Future.failedFuture(new BootCacheException(GrpcStatus.UNAVAILABLE, downReason));
+  /**
+   * One unary call; fails with a {@link BootCacheException} carrying the node's status and message, at
+   * once while the node is down unless {@code evenIfDown}.
+   */
+  <Req, Resp> Future<Resp> call(ServiceMethod<Resp, Req> method, Req request, Duration timeout, boolean evenIfDown) {
+    if (isDown() && !evenIfDown) return Future.failedFuture(new BootCacheException(GrpcStatus.UNAVAILABLE, downReason));
     long ms = Math.max(1, timeout.toMillis());
     Future<Resp> f = unaryGrpc.request(socketAddress, method)
         .recover(err -> {
@@ -107,6 +133,10 @@ final class NodeChannel {
   }
 
   void close() {
+    synchronized (this) {
+      closed = true;
+      probe.stop();
+    }
     for (FetchStream s : streams) s.close();
   }
 

@@ -42,7 +42,7 @@ class ProcessClusterTest {
         "--name", "proc-" + i, "--grpc-port", "" + grpcPort, "--admin-port", "" + adminPort,
         "--discovery-port", "" + base, "--communication-port", "" + (base + 10),
         "--seed", "127.0.0.1:" + base + ".." + (base + 4),
-        "--data-dir", dir.resolve("node-" + i).toString(), "--memory", "32m", "--meta-memory", "48m"));
+        "--data-dir", dir.resolve("node-" + i).toString(), "--memory", "32m", "--meta-memory", "48m", "--host-memory", "64m"));
     processes.add(node.process);
     return node.up;
   }

@@ -136,7 +136,7 @@ class PartitionTest {
       // started again during the cut (as its supervisor would), it waits for its seeds: no cluster of one
       HostProcess restarted = node(0);
       restarted.await("joins through its seeds only", Duration.ofSeconds(60));
-      // each read now waits out the read deadline on the two unreachable nodes, then reads the file
+      // the first reads wait out the read deadline on the two unreachable nodes, which are then skipped: reads go to the file
       awaitMore(vm, 15, Duration.ofSeconds(90));
       assertTrue(restarted.alive(), "the restarted node keeps waiting (see " + restarted.log() + ")");
       assertFalse(restarted.printed(" up: "), "a cut node must not form a cluster alone");

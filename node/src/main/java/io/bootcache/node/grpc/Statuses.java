@@ -1,6 +1,7 @@
 package io.bootcache.node.grpc;
 
 import io.bootcache.node.ApiError;
+import io.bootcache.node.ClusterNotReady;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.StatusException;
 import java.util.concurrent.CompletionException;
@@ -16,6 +17,7 @@ public final class Statuses {
 
   public static StatusException of(Throwable t) {
     ApiError api = ApiError.in(t);
+    if (api == null) api = ClusterNotReady.in(t); // Ignite's "not now": the caller retries elsewhere
     if (api != null) return new StatusException(status(api.kind()), api.getMessage());
     Throwable root = unwrap(t);
     if (root instanceof StatusException s) return s;
