@@ -1,6 +1,7 @@
 package io.bootcache.node;
 
 import java.util.Locale;
+import org.apache.ignite.Ignite;
 import org.apache.ignite.IgniteCacheRestartingException;
 import org.apache.ignite.IgniteClientDisconnectedException;
 import org.apache.ignite.IgniteException;
@@ -18,6 +19,14 @@ import org.apache.ignite.internal.processors.cache.CacheInvalidStateException;
  */
 public final class ClusterNotReady {
   private ClusterNotReady() {}
+
+  /** UNAVAILABLE unless the cluster is active: cache calls on an inactive one wait until it is. */
+  public static void requireActive(Ignite ignite) {
+    if (!ignite.cluster().state().active()) {
+      throw ApiError.unavailable("the cluster cannot serve this now: the cluster is not active (deactivated, or "
+          + "waiting for its baseline nodes)");
+    }
+  }
 
   /** The UNAVAILABLE this failure means, if one of Ignite's "not now" failures is in its cause chain; else null. */
   public static ApiError in(Throwable t) {

@@ -2,6 +2,7 @@ package io.bootcache.node.grpc;
 
 import com.google.protobuf.Descriptors;
 import io.bootcache.node.ApiError;
+import io.bootcache.node.ClusterNotReady;
 import io.bootcache.node.ClusterUsage;
 import io.bootcache.node.NodeServices;
 import io.bootcache.node.access.Access;
@@ -124,10 +125,16 @@ public final class GrpcApi implements Service {
     };
   }
 
-  /** Runs cluster calls on a worker, never on the event loop; maps failures to statuses. */
+  /**
+   * Runs cluster calls on a worker, never on the event loop; maps failures to statuses. An inactive
+   * cluster is refused first: Ignite would hold the call until it is active again.
+   */
   private <T> Future<T> blocking(Supplier<T> work) {
     Context ctx = vertx.getOrCreateContext();
-    return Future.fromCompletionStage(CompletableFuture.supplyAsync(work, node.workers()), ctx)
+    return Future.fromCompletionStage(CompletableFuture.supplyAsync(() -> {
+      ClusterNotReady.requireActive(node.ignite());
+      return work.get();
+    }, node.workers()), ctx)
         .recover(t -> Future.failedFuture(Statuses.of(t)));
   }
 
