@@ -9,6 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
+import io.bootcache.node.catalog.Catalog;
+import io.bootcache.node.cluster.Caches;
+import io.bootcache.node.cluster.LayerBlock;
 import io.bootcache.v1.BootCacheGrpcClient;
 import io.bootcache.v1.CloneMode;
 import io.bootcache.v1.Disk;
@@ -24,6 +27,7 @@ import io.bootcache.v1.StartBootRequest;
 import io.bootcache.v1.WriteEvent;
 import io.vertx.core.Future;
 import io.vertx.grpc.common.GrpcStatus;
+import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -81,6 +85,39 @@ class WriteOrderTest {
   static Disk disk(String id) {
     return await(node.listDisks(ListDisksRequest.getDefaultInstance())).getDisksList().stream()
         .filter(d -> d.getId().equals(id)).findFirst().orElseThrow();
+  }
+
+  @Test
+  void aFullClonesPartialWriteMergesIntoItsFileWhenTheBlocksBytesWereEvicted() throws Exception {
+    Path file = dir.resolve("evicted-full.raw");
+    byte[] content = image.clone();
+    Files.write(file, content);
+    Disk full = await(node.registerDisk(RegisterDiskRequest.newBuilder().setId("evicted").setImageId("base")
+        .setMode(CloneMode.FULL).setLocation(file.toString()).build()));
+    // the hypervisor writes the file first, then the node records the write
+    writeFile(file, content, 8192 + 100, filled(200, 5));
+    await(node.recordWrite(RecordWriteRequest.newBuilder().setDiskId("evicted")
+        .setWrite(WriteEvent.newBuilder().setOffset(8192 + 100).setData(ByteString.copyFrom(filled(200, 5))).setSeq(40)).build()));
+    // the blocks region evicts the bytes of block 2 as it read after that write; its layer entry stays
+    BootCacheNode n = cluster.node(0);
+    LayerBlock entry = n.services().maps().diskBlocks(Catalog.diskLayer(full), 2, 1).get(2L);
+    for (BootCacheNode each : cluster.nodes()) {
+      each.ignite().cache(Caches.BLOCKS).remove(entry.hash());
+    }
+    // the next write to that block is in the file before the node merges it
+    writeFile(file, content, 8192 + 1000, filled(300, 6));
+    Disk after = await(node.recordWrite(RecordWriteRequest.newBuilder().setDiskId("evicted")
+        .setWrite(WriteEvent.newBuilder().setOffset(8192 + 1000).setData(ByteString.copyFrom(filled(300, 6))).setSeq(50)).build()));
+    assertEquals(DiskState.ACTIVE, after.getState(), after.getStaleReason());
+    assertArrayEquals(Arrays.copyOfRange(content, 8192, 8192 + 4096), readDisk(node, "evicted", 8192, 4096));
+  }
+
+  static void writeFile(Path file, byte[] content, int offset, byte[] data) throws Exception {
+    System.arraycopy(data, 0, content, offset, data.length);
+    try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+      f.seek(offset);
+      f.write(data);
+    }
   }
 
   @Test

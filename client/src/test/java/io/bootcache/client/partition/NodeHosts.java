@@ -75,7 +75,9 @@ public final class NodeHosts implements AutoCloseable {
         "--grpc-port", "" + port(i, 0), "--admin-port", "" + port(i, 1),
         "--discovery-port", "" + discoveryPort(i), "--communication-port", "" + (discoveryPort(i) + 1000),
         "--seed", String.join(",", seeds), "--data-dir", dir.resolve("node-" + i).toString(),
-        "--memory", memory, "--meta-memory", "48m", "--host-memory", "0"));
+        // with a node down, the other two hold every partition of every metadata cache, and the two linked
+        // clones' written bytes: 48m filled then, and the linked clones went stale ("layer memory is full")
+        "--memory", memory, "--meta-memory", "96m", "--host-memory", "0"));
     if (namespaces != null) args.add("--insecure");
     HostProcess p = HostProcess.java("node-" + i + "-" + started.size(), "256m", "io.bootcache.node.Main", args,
         cmd -> namespaces != null ? namespaces.exec(i, cmd) : cmd, logs);

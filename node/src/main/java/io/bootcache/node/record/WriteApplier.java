@@ -7,6 +7,7 @@ import io.bootcache.node.cluster.BlockHash;
 import io.bootcache.node.cluster.LayerBlock;
 import io.bootcache.node.cluster.Regions;
 import io.bootcache.node.cluster.SequencedPut;
+import io.bootcache.node.read.Block;
 import io.bootcache.node.read.BlockMaps;
 import io.bootcache.node.read.BlockReader;
 import io.bootcache.node.read.BlockStore;
@@ -156,11 +157,14 @@ public final class WriteApplier {
       } else {
         ReadResult r = reader.readNow(new ReadRequest(image, disk, blockStart, length, ReadRequest.Admission.NONE));
         try {
-          block = r.blocks()[0].copy();
+          Block base = r.blocks()[0];
+          block = base.copy();
+          // the put checks the hash the layer held when read, not the bytes': a full clone's block evicted
+          // from the cluster is read from its own file, which may already hold this write and later ones
+          baseHashes.put(b, base.hash().toBytes());
         } finally {
           r.release();
         }
-        baseHashes.put(b, BlockHash.of(block).toBytes());
       }
       int from = (int) Math.max(0, offset - blockStart);
       int srcFrom = (int) Math.max(0, blockStart - offset);
