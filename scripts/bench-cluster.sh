@@ -82,8 +82,8 @@ run() {   # LABEL IMAGE NODES...
   echo "  $label"
 }
 
-# CPU seconds so far of the node processes' threads, by kind (thread names as Linux keeps them, 15
-# characters): where the nodes' CPU goes, not only how much.
+# CPU seconds so far of each thread of the node processes, with its kind (from its name as Linux
+# keeps it, 15 characters), and of each process: where the nodes' CPU goes, not only how much.
 threads_cpu() {   # OUT PID...
   local out=$1; shift
   python3 - "$out" "$@" <<'PY'
@@ -93,18 +93,19 @@ kinds = [("JIT compiler", r"^C[12] Compiler"), ("GC", r"^(GC Thread|G1 )"),
          ("Ignite message and job pools", r"^(sys-|pub-|utility-|mgmt-|callback-|exchange-|rebalance|grid-timeout|ignite-clock|disco-|ttl-|data-streamer|async-)"),
          ("bootcache read path, NBD, gRPC", r"^(bootcache-|nbd-|vert\.x-)")]
 tick = os.sysconf("SC_CLK_TCK")
-cpu = {}
+def seconds(stat):   # name, CPU s of a /proc stat line
+    fields = stat[stat.rindex(")") + 2:].split()
+    return stat[stat.index("(") + 1:stat.rindex(")")], (int(fields[11]) + int(fields[12])) / tick
+snap = {"processes": {}, "threads": {}}
 for pid in sys.argv[2:]:
+    snap["processes"][pid] = seconds(open(f"/proc/{pid}/stat").read())[1]  # ended threads included
     for tid in os.listdir(f"/proc/{pid}/task"):
         try:
-            stat = open(f"/proc/{pid}/task/{tid}/stat").read()
+            name, s = seconds(open(f"/proc/{pid}/task/{tid}/stat").read())
         except OSError:
             continue  # the thread ended meanwhile
-        name = stat[stat.index("(") + 1:stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2:].split()
-        kind = next((k for k, rx in kinds if re.search(rx, name)), "other JVM threads")
-        cpu[kind] = cpu.get(kind, 0) + (int(fields[11]) + int(fields[12])) / tick
-json.dump(cpu, open(sys.argv[1], "w"))
+        snap["threads"][tid] = [next((k for k, rx in kinds if re.search(rx, name)), "other JVM threads"), s]
+json.dump(snap, open(sys.argv[1], "w"))
 PY
 }
 
@@ -147,7 +148,13 @@ print("| --- | ---: | ---: |")
 spent = {}
 for name in ["one", "three"]:
     start, end = (json.load(open(f"{work}/cpu-{name}-{x}.json")) for x in ["start", "end"])
-    spent[name] = {k: end[k] - start.get(k, 0) for k in end}
+    by = {}
+    for tid, (kind, s) in end["threads"].items():
+        by[kind] = by.get(kind, 0) + s - start["threads"].get(tid, [kind, 0])[1]
+    # the JVM ends idle compiler threads, Ignite some of its own: their time is in the process's
+    ended = sum(end["processes"][p] - start["processes"][p] for p in end["processes"]) - sum(by.values())
+    by["threads that ended during the rounds"] = ended
+    spent[name] = by
 kinds = sorted(set(spent["one"]) | set(spent["three"]), key=lambda k: -spent["three"].get(k, 0))
 for k in kinds + ["all"]:
     one_s, three_s = (sum(spent[n].values()) if k == "all" else spent[n].get(k, 0) for n in ["one", "three"])
