@@ -229,6 +229,11 @@ public final class BootCacheClient implements AutoCloseable {
       fallback(target, offset, length, GrpcStatus.FAILED_PRECONDITION, "disk " + target.id() + " is stale: " + stale, result);
       return result;
     }
+    if (requirePinnedBlocks && knownUnpinned(target)) { // no node's answer could be checked: not asked
+      fallback(target, offset, length, GrpcStatus.UNAVAILABLE, "image " + target.id() + " has no pinned blocks, and this "
+          + "client requires them", result);
+      return result;
+    }
     FetchRequest.Builder req = FetchRequest.newBuilder()
         .setId(requestIds.incrementAndGet()).setOffset(offset).setLength(length).setSessionId(session);
     if (target.isDisk()) req.setDiskId(target.id()); else req.setImageId(target.id());
@@ -553,6 +558,12 @@ public final class BootCacheClient implements AutoCloseable {
   Duration adminDeadline() { return adminDeadline; }
   Vertx vertx() { return vertx; }
   GrpcClient recordGrpc() { return unaryGrpc; }
+
+  /** An image this client knows to be registered without pinned blocks. */
+  private boolean knownUnpinned(Target target) {
+    Image known = target.isDisk() ? null : catalog.image(target.id());
+    return known != null && known.getBlockManifestDigest().isEmpty();
+  }
 
   /** The image's record as this client holds it (a saved export list, or the catalog), asking the cluster if unknown. */
   private CompletableFuture<Image> imageRecord(String id) {
