@@ -3,6 +3,7 @@ package io.bootcache.node.grpc;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
 import io.bootcache.node.ApiError;
+import io.bootcache.node.ClusterNotReady;
 import io.bootcache.node.NodeServices;
 import io.bootcache.node.access.Access;
 import io.bootcache.node.access.Principal;
@@ -40,6 +41,7 @@ final class FetchRequests {
       }
       case DISK_ID -> {
         access.require(caller, Role.READER, TargetKind.DISK, r.getDiskId());
+        ClusterNotReady.requireActive(node.ignite()); // a disk's record is always asked of the cluster
         disk = node.catalog().disk(r.getDiskId());
         image = node.catalog().image(disk.getImageId());
         what = "disk " + disk.getId();

@@ -1,6 +1,7 @@
 package io.bootcache.node.read;
 
 import io.bootcache.node.ApiError;
+import io.bootcache.node.ClusterNotReady;
 import io.bootcache.node.NodeMetrics;
 import io.bootcache.node.backend.Backend;
 import io.bootcache.node.catalog.Catalog;
@@ -154,6 +155,12 @@ public final class BlockReader {
   }
 
   private void resolve(List<Read> batch) {
+    try {
+      ClusterNotReady.requireActive(ignite); // an inactive cluster would hold every look-up until it is active
+    } catch (RuntimeException e) {
+      for (Read r : batch) r.fail(e);
+      return;
+    }
     List<Read> open = new ArrayList<>();
     for (Read r : batch) {
       try {
