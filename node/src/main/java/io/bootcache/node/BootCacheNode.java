@@ -16,6 +16,7 @@ import io.bootcache.node.catalog.MetadataMirror;
 import io.bootcache.node.cluster.Activation;
 import io.bootcache.node.cluster.IgniteStarter;
 import io.bootcache.node.cluster.Regions;
+import io.bootcache.node.grpc.ConnectionCap;
 import io.bootcache.node.grpc.GrpcApi;
 import io.bootcache.node.nbd.GrantedExports;
 import io.bootcache.node.nbd.NodeExports;
@@ -134,6 +135,7 @@ public final class BootCacheNode implements AutoCloseable {
               .setHttp2ConnectionWindowSize(HTTP2_CONNECTION_WINDOW)
               .setInitialSettings(new Http2Settings().setMaxConcurrentStreams(1024)
                   .setInitialWindowSize(HTTP2_STREAM_WINDOW)))
+          .connectionHandler(new ConnectionCap(config.limits().grpcMaxConnections()))
           .requestHandler(grpc);
       http.listen().await(30, TimeUnit.SECONDS);
       AdminServer admin = AdminServer.start(vertx, config, services, api, access, serving::get);

@@ -142,6 +142,10 @@ public final class Main implements Callable<Integer> {
   @Option(names = "--nbd-max-connections", defaultValue = "256", paramLabel = "N",
       description = "NBD connections open at once; more are closed, with a log line (default: ${DEFAULT-VALUE}).")
   int nbdMaxConnections;
+  @Option(names = "--grpc-max-connections", defaultValue = "4096", paramLabel = "N",
+      description = "gRPC connections open at once (clients, recorders, bootcache nbd: a few each per node); more are "
+          + "closed at once, with a log line (default: ${DEFAULT-VALUE}).")
+  int grpcMaxConnections;
   @Option(names = "--nbd-handshake-timeout", defaultValue = "10s",
       description = "An NBD client must finish its whole handshake within this time (default: ${DEFAULT-VALUE}).")
   String nbdHandshakeTimeout;
@@ -272,7 +276,7 @@ public final class Main implements Callable<Integer> {
       if (!imageRoots.isEmpty()) b.imageRoots(imageRoots);
       if (!diskRoots.isEmpty()) b.diskRoots(diskRoots);
       b.limits(new Limits(bytes(fetchQueue), bytes(fetchQueueTotal), bytes(nbdQueue), nbdMaxRequests, nbdMaxConnections,
-          duration(nbdHandshakeTimeout), maxImages, maxDisks, maxSessions));
+          duration(nbdHandshakeTimeout), maxImages, maxDisks, maxSessions, grpcMaxConnections));
       TlsFiles tls = TlsFiles.fromOptions(tlsCert, tlsKey, tlsCa);
       if (tls != null) b.tls(tls);
       if (grants != null) b.grants(grants);

@@ -93,8 +93,9 @@ class MainTest {
     Path file = dir.resolve("limits.properties");
     Files.writeString(file, "fetch-queue=8m\nnbd-max-connections=12\nmax-images=10\n");
     Limits l = parse(file, "--nbd-queue", "2m", "--nbd-max-requests", "64", "--nbd-handshake-timeout", "3s",
-        "--max-disks", "20", "--max-sessions", "30", "--fetch-queue-total", "32m").config().limits();
-    assertEquals(new Limits(8L << 20, 32L << 20, 2L << 20, 64, 12, Duration.ofSeconds(3), 10, 20, 30), l);
+        "--max-disks", "20", "--max-sessions", "30", "--fetch-queue-total", "32m", "--grpc-max-connections", "40")
+        .config().limits();
+    assertEquals(new Limits(8L << 20, 32L << 20, 2L << 20, 64, 12, Duration.ofSeconds(3), 10, 20, 30, 40), l);
     var small = assertThrows(CommandLine.ParameterException.class, () -> parse(null, "--fetch-queue", "1k").config());
     assertTrue(small.getMessage().contains("fetch queue"), small.getMessage());
     var total = assertThrows(CommandLine.ParameterException.class,

@@ -34,7 +34,7 @@ class NodeLimitsTest {
 
   @BeforeAll
   static void start() throws Exception {
-    Limits limits = new Limits(64L << 20, 256L << 20, 64L << 20, 512, 256, Duration.ofSeconds(10), 3, 2, 4);
+    Limits limits = new Limits(64L << 20, 256L << 20, 64L << 20, 512, 256, Duration.ofSeconds(10), 3, 2, 4, 4096);
     cluster = LocalCluster.builder().nodes(1).dataDir(dir.resolve("data")).configure(b -> b.limits(limits)).start();
     client = new GrpcTestClient();
     address = cluster.grpcAddresses().get(0);
