@@ -279,8 +279,7 @@ public final class BootCacheClient implements AutoCloseable {
         return;
       }
       // blocks a disk's layer overrides have no pinned hash: only answers of images with pinned blocks are checked
-      Image known = target.isDisk() ? null : catalog.image(target.id());
-      if (target.isDisk() || (!requirePinnedBlocks && known != null && known.getBlockManifestDigest().isEmpty())) {
+      if (target.isDisk() || (!requirePinnedBlocks && knownUnpinned(target))) {
         answer(bytes);
         return;
       }

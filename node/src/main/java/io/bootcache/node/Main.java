@@ -206,11 +206,8 @@ public final class Main implements Callable<Integer> {
   public Integer call() throws Exception {
     NodeConfig config = config();
     String noRoom = DirectMemory.shortfall(config.hostTierBytes(), DirectMemory.max());
-    if (noRoom != null) { // else NBD connections drop once the host tier has filled the direct memory
-      spec.commandLine().getErr().println("bootcache-node: " + noRoom);
-      spec.commandLine().getErr().flush();
-      return 2;
-    }
+    // else NBD connections drop once the host tier has filled the direct memory
+    if (noRoom != null) throw new CommandLine.ParameterException(spec.commandLine(), noRoom);
     if (config.joinOnly()) {
       System.out.printf("bootcache node %s was in a cluster of %d: it joins through its seeds only, and waits for them "
           + "(delete %s to let it begin a cluster alone)%n", config.nodeName(), MinorityWatch.recorded(config.dataDir()),

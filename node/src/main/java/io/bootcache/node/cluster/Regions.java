@@ -4,10 +4,10 @@ import io.bootcache.node.NodeConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.ignite.configuration.DataPageEvictionMode;
-import org.apache.ignite.configuration.DataRegionConfiguration;
 import org.apache.ignite.DataRegionMetrics;
 import org.apache.ignite.Ignite;
+import org.apache.ignite.configuration.DataPageEvictionMode;
+import org.apache.ignite.configuration.DataRegionConfiguration;
 import org.apache.ignite.configuration.DataStorageConfiguration;
 import org.apache.ignite.configuration.WALMode;
 
@@ -36,7 +36,7 @@ public final class Regions {
   public static final String MANIFESTS = "manifests";
   /** 4 KiB pages: a 4 KiB block spans one full page plus a small tail shared with others. */
   public static final int PAGE_SIZE = 4096;
-  /** Past this share of the in-memory metadata region, disk writes are refused (and manifests, of theirs). */
+  /** Past this share of the in-memory metadata region, disk writes are refused. */
   public static final double META_FULL = 0.85;
   /** The largest block size an image may have; sizes the empty-pages pool. */
   public static final int MAX_BLOCK_SIZE = 64 * 1024;

@@ -36,9 +36,4 @@ public final class ConnectionCap implements Handler<HttpConnection> {
     }
     connection.close();
   }
-
-  /** Connections open now, the closed ones over the cap included until they are gone. */
-  public int open() {
-    return open.get();
-  }
 }
