@@ -9,6 +9,7 @@
 #                        [--results DIR]
 #
 # Build first (mvn -B -ntp -q package -DskipTests). Needs nbdkit, qemu-nbd (qemu-utils), python3.
+# NODE_JAR=PATH runs another build of the node (to compare two builds side by side, run twice).
 #
 #   warm   one node and bootcache's NBD endpoint, warmed by one pass of all the boots; then per round
 #          and server: 1 client at 1 read in flight (latency), 4 clients at 16 in flight (throughput),
@@ -52,7 +53,7 @@ done
 [[ $LATENCY =~ ^[0-9]+ms$ ]] || { echo "--latency takes milliseconds like 2ms, got '$LATENCY'" >&2; exit 2; }
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-NODE_JAR=$ROOT/node/target/bootcache-node.jar
+NODE_JAR=${NODE_JAR:-$ROOT/node/target/bootcache-node.jar}
 CLI_JAR=$ROOT/client/target/bootcache.jar
 SIM_JAR=$ROOT/simulator/target/bootcache-sim.jar
 for f in "$NODE_JAR" "$CLI_JAR" "$SIM_JAR"; do
